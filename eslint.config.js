@@ -1,0 +1,100 @@
+// ESLint flat config: typescript-eslint strict type-checked rules and the import walls between
+// enclave/, parent/ and shared/ (../shared/DESIGN.md §2, §6).
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+const nodeIo = [
+  'node:fs',
+  'node:fs/promises',
+  'node:net',
+  'node:http',
+  'node:https',
+  'node:child_process',
+  'node:dgram',
+  'node:worker_threads',
+]
+
+export default tseslint.config(
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      '.tap/',
+      'scripts/cloister.js',
+      'eslint.config.js',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeIo.map((name) => ({ name, message: 'shared/ does no I/O.' })),
+          patterns: [
+            {
+              group: ['**/enclave/**', '**/parent/**', '**/scripts/**'],
+              message: 'shared/ imports only shared/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['enclave/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeIo.map((name) => ({ name, message: 'The enclave has no disk and no network.' })),
+            { name: 'fastify', message: 'The enclave serves no HTTP.' },
+          ],
+          patterns: [
+            {
+              group: ['**/parent/**', '**/scripts/**'],
+              message: 'enclave/ imports only shared/ and itself.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['parent/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/enclave/**'],
+              message: 'parent/ never imports enclave/: it talks to it over frames.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      // tap's t.test() returns a promise that tap itself awaits.
+      '@typescript-eslint/no-floating-promises': 'off',
+    },
+  },
+)

@@ -1,0 +1,115 @@
+/** The closed catalog of Cloister error codes, each with its HTTP status and fixed, safe message. */
+
+/**
+ * Every error a Cloister component can report. Codes are stable API: clients match on them, and
+ * `docs/errors.md` is checked against this table by `test/shared/errors/catalog.test.ts`.
+ * Messages are fixed text: they never carry input bytes, keys, tokens or a dependency's message.
+ */
+export const ERROR_CATALOG = {
+  // Strict CBOR decoding of untrusted bytes (RFC 8949), shared by every decoder in the project.
+  ERR_CBOR_TOO_LARGE: { status: 413, message: 'The CBOR input is larger than allowed.' },
+  ERR_CBOR_TRUNCATED: { status: 400, message: 'The CBOR input ends in the middle of an item.' },
+  ERR_CBOR_LENGTH_OVERFLOW: {
+    status: 400,
+    message: 'A CBOR length prefix declares more data than the input may hold.',
+  },
+  ERR_CBOR_TOO_DEEP: { status: 400, message: 'The CBOR input is nested too deeply.' },
+  ERR_CBOR_DUPLICATE_KEY: { status: 400, message: 'A CBOR map repeats a key.' },
+  ERR_CBOR_TAG_NOT_ALLOWED: {
+    status: 400,
+    message: 'The CBOR input carries a tag not allowed here.',
+  },
+  ERR_CBOR_TRAILING_BYTES: { status: 400, message: 'Bytes follow the end of the CBOR item.' },
+  ERR_CBOR_MALFORMED: { status: 400, message: 'The CBOR input is not well-formed.' },
+
+  // COSE_Sign1 structure (RFC 9052 §4.2).
+  ERR_COSE_MALFORMED: { status: 400, message: 'The COSE_Sign1 structure is malformed.' },
+  ERR_COSE_TAG: {
+    status: 400,
+    message: 'The COSE message carries a tag other than 18 (COSE_Sign1).',
+  },
+  ERR_COSE_ALGORITHM: {
+    status: 400,
+    message: 'The COSE algorithm is missing, unsupported or not the one required.',
+  },
+  ERR_COSE_HEADER: { status: 400, message: 'The COSE headers carry parameters not allowed here.' },
+  ERR_COSE_SIGNATURE_FORMAT: {
+    status: 400,
+    message: 'The COSE signature is not a raw r||s value of the algorithm size.',
+  },
+  ERR_COSE_SIGNATURE: { status: 401, message: 'The COSE signature does not verify.' },
+
+  // Nitro attestation document authenticity (aws-nitro-enclaves-nsm-api attestation_process.md §3).
+  ERR_ATTESTATION_TOO_LARGE: {
+    status: 413,
+    message: 'The attestation document is larger than 64 KiB.',
+  },
+  ERR_ATTESTATION_MALFORMED: {
+    status: 400,
+    message: 'The attestation document payload does not match the Nitro schema.',
+  },
+  ERR_ATTESTATION_SIGNATURE: {
+    status: 401,
+    message: 'The attestation document signature does not verify under its certificate.',
+  },
+  ERR_ATTESTATION_CERT_MALFORMED: {
+    status: 400,
+    message: 'A certificate in the attestation document cannot be used.',
+  },
+  ERR_ATTESTATION_UNTRUSTED_ROOT: {
+    status: 401,
+    message: 'The attestation document does not chain to a trusted root.',
+  },
+  ERR_ATTESTATION_CHAIN: {
+    status: 401,
+    message: 'The attestation certificate chain is broken.',
+  },
+  ERR_ATTESTATION_CERT_EXPIRED: {
+    status: 401,
+    message: 'A certificate in the attestation chain has expired at the verification instant.',
+  },
+  ERR_ATTESTATION_CERT_NOT_YET_VALID: {
+    status: 401,
+    message: 'A certificate in the attestation chain is not yet valid at the verification instant.',
+  },
+
+  // Attestation policy: what an authentic document must also satisfy.
+  ERR_ATTESTATION_DEBUG: {
+    status: 403,
+    message: 'The enclave runs in debug mode (PCR0-2 are zero) and the policy refuses it.',
+  },
+  ERR_ATTESTATION_PCR_MISMATCH: {
+    status: 403,
+    message: 'The enclave measurements do not match any allowed PCR set.',
+  },
+  ERR_ATTESTATION_STALE: {
+    status: 403,
+    message: 'The attestation document is older than the policy allows.',
+  },
+  ERR_ATTESTATION_FUTURE: {
+    status: 403,
+    message: 'The attestation document is dated further in the future than the policy allows.',
+  },
+  ERR_ATTESTATION_NONCE_MISMATCH: {
+    status: 403,
+    message: 'The attestation document does not carry the expected nonce.',
+  },
+  ERR_ATTESTATION_PUBLIC_KEY: {
+    status: 403,
+    message: 'The attestation document does not carry a public key of the required kind.',
+  },
+  ERR_POLICY_INVALID: {
+    status: 500,
+    message: 'The attestation policy is not usable for this decision.',
+  },
+
+  // Command-line use.
+  ERR_CLI_USAGE: { status: 400, message: 'The command line is not valid; see --help.' },
+  ERR_CLI_INPUT: { status: 400, message: 'The input file cannot be read.' },
+} as const satisfies Record<string, { readonly status: number; readonly message: string }>
+
+/** A stable error code from {@link ERROR_CATALOG}. */
+export type ErrorCode = keyof typeof ERROR_CATALOG
+
+/** Every code in catalog order. */
+export const ERROR_CODES = Object.keys(ERROR_CATALOG) as readonly ErrorCode[]
