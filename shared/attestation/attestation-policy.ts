@@ -136,10 +136,9 @@ function hasPublicKeyOfKind(document: AttestationDocument, kind: PublicKeyRequir
   try {
     const key = createPublicKey({ key: Buffer.from(bytes), format: 'der', type: 'spki' })
     if (kind === 'ec-spki') return key.asymmetricKeyType === 'ec'
-    return (
-      key.asymmetricKeyType === 'rsa' &&
-      (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS
-    )
+    // Node reports modulusLength for every RSA key.
+    const details = key.asymmetricKeyDetails as { modulusLength: number }
+    return key.asymmetricKeyType === 'rsa' && details.modulusLength >= MIN_RSA_BITS
   } catch {
     return false // not DER SPKI: real documents carry raw keys (SOURCES.md), which are not this kind
   }

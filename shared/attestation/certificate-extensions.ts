@@ -84,7 +84,8 @@ function readSequence(bytes: Uint8Array): Uint8Array {
 
 /** A non-negative INTEGER of at most three content octets (a path length is tiny). */
 function readSmallInteger(content: Uint8Array): number {
-  if (content.byteLength === 0 || content.byteLength > 3 || (content[0] ?? 0) & 0x80) {
+  const [first] = content
+  if (first === undefined || content.byteLength > 3 || first & 0x80) {
     throw new CloisterError(CODE)
   }
   let value = 0

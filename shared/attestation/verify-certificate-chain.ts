@@ -44,7 +44,7 @@ export function inspectChain(
 ): ChainLink[] {
   const ders = [...cabundle, certificate]
   const fingerprints = ders.map(sha256Hex)
-  if (!options.trustedRoots.fingerprints.has(fingerprints[0] ?? '')) {
+  if (!options.trustedRoots.fingerprints.has(fingerprints[0] as string)) {
     // A pinned root elsewhere in the bundle is a chain in the wrong order, not a foreign one.
     const misplaced = fingerprints.some((print) => options.trustedRoots.fingerprints.has(print))
     throw new CloisterError(misplaced ? 'ERR_ATTESTATION_CHAIN' : 'ERR_ATTESTATION_UNTRUSTED_ROOT')
