@@ -26,8 +26,11 @@ export function readCertificateFacts(der: Uint8Array, fingerprint: string): Cert
   // X509Certificate also accepts PEM text; a document must carry DER only.
   if (der[0] !== TAG_SEQUENCE) throw new CloisterError('ERR_ATTESTATION_CERT_MALFORMED')
   let certificate: X509Certificate
+  let publicKey: KeyObject
   try {
     certificate = new X509Certificate(der)
+    // OpenSSL parses the SubjectPublicKeyInfo lazily: a corrupt key only fails here.
+    publicKey = certificate.publicKey
   } catch {
     throw new CloisterError('ERR_ATTESTATION_CERT_MALFORMED')
   }
@@ -35,7 +38,7 @@ export function readCertificateFacts(der: Uint8Array, fingerprint: string): Cert
     ...readCertificateExtensions(der),
     fingerprint,
     certificate,
-    publicKey: certificate.publicKey,
+    publicKey,
     notBefore: Date.parse(certificate.validFrom),
     notAfter: Date.parse(certificate.validTo),
   }
