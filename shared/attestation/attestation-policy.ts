@@ -135,6 +135,9 @@ function hasPublicKeyOfKind(document: AttestationDocument, kind: PublicKeyRequir
   if (kind === 'present') return true
   try {
     const key = createPublicKey({ key: Buffer.from(bytes), format: 'der', type: 'spki' })
+    // Re-export before any use: OpenSSL accepts an EC point at infinity on import, and Node 20
+    // aborts the process when such a key is used; the export throws for it instead.
+    key.export({ format: 'der', type: 'spki' })
     if (kind === 'ec-spki') return key.asymmetricKeyType === 'ec'
     // Node reports modulusLength for every RSA key.
     const details = key.asymmetricKeyDetails as { modulusLength: number }

@@ -1,6 +1,7 @@
 /** Policy decisions over authentic documents: fail-closed, in a fixed order, each with its code. */
 
 import { generateKeyPairSync } from 'node:crypto'
+import { exactCode } from '../../helpers/exact-code.js'
 import t from 'tap'
 import type { AttestationDocument } from '../../../shared/attestation/attestation-document.js'
 import { isDebugDocument } from '../../../shared/attestation/attestation-document.js'
@@ -67,7 +68,11 @@ t.test('matching PCR sets accept; any one set of several is enough', (t) => {
 
 t.test('mismatched, missing and empty-list PCR policies refuse', (t) => {
   const refuse = (policy: AttestationPolicy, code: string, name: string) => {
-    t.throws(() => checkAttestationPolicy(documentWith(), policy, NOW), { code }, name)
+    t.throws(
+      () => checkAttestationPolicy(documentWith(), policy, NOW),
+      { code: exactCode(code) },
+      name,
+    )
   }
   refuse({ pcrs: [new Map([[0, pcrOf(9)]])] }, 'ERR_ATTESTATION_PCR_MISMATCH', 'PCR0 differs')
   refuse({ pcrs: [new Map([[31, pcrOf(0)]])] }, 'ERR_ATTESTATION_PCR_MISMATCH', 'PCR31 absent')
@@ -95,14 +100,14 @@ t.test('debug documents are refused unless allowed, even when PCRs are pinned to
   t.ok(isDebugDocument(documentWith({ pcrs: new Map([[4, pcrOf(4)]]) })), 'absent counts as zero')
   t.notOk(isDebugDocument(documentWith({ pcrs: new Map([[2, pcrOf(1)]]) })))
   t.throws(() => checkAttestationPolicy(debug, { pcrs: 'any' }, NOW), {
-    code: 'ERR_ATTESTATION_DEBUG',
+    code: /^ERR_ATTESTATION_DEBUG$/,
   })
   t.throws(() => checkAttestationPolicy(debug, { pcrs: [new Map([[0, pcrOf(0)]])] }, NOW), {
-    code: 'ERR_ATTESTATION_DEBUG',
+    code: /^ERR_ATTESTATION_DEBUG$/,
   })
   checkAttestationPolicy(debug, { pcrs: [new Map([[0, pcrOf(0)]])], allowDebug: true }, NOW)
   // Debug is decided before PCRs: the code names the real reason.
-  t.throws(() => checkAttestationPolicy(debug, pinned, NOW), { code: 'ERR_ATTESTATION_DEBUG' })
+  t.throws(() => checkAttestationPolicy(debug, pinned, NOW), { code: /^ERR_ATTESTATION_DEBUG$/ })
   t.end()
 })
 
@@ -110,14 +115,14 @@ t.test('age and skew are measured against the caller clock', (t) => {
   const document = documentWith()
   checkAttestationPolicy(document, { ...pinned, maxAgeMs: 1000 }, NOW + 1000)
   t.throws(() => checkAttestationPolicy(document, { ...pinned, maxAgeMs: 1000 }, NOW + 1001), {
-    code: 'ERR_ATTESTATION_STALE',
+    code: /^ERR_ATTESTATION_STALE$/,
   })
   checkAttestationPolicy(document, pinned, NOW - DEFAULT_MAX_FUTURE_SKEW_MS)
   t.throws(() => checkAttestationPolicy(document, pinned, NOW - DEFAULT_MAX_FUTURE_SKEW_MS - 1), {
-    code: 'ERR_ATTESTATION_FUTURE',
+    code: /^ERR_ATTESTATION_FUTURE$/,
   })
   t.throws(() => checkAttestationPolicy(document, { ...pinned, maxFutureSkewMs: 0 }, NOW - 1), {
-    code: 'ERR_ATTESTATION_FUTURE',
+    code: /^ERR_ATTESTATION_FUTURE$/,
   })
   t.end()
 })
@@ -137,7 +142,7 @@ t.test('the nonce must match byte for byte', (t) => {
   ]) {
     t.throws(
       () => checkAttestationPolicy(documentWith({ nonce: actual }), { ...pinned, nonce }, NOW),
-      { code: 'ERR_ATTESTATION_NONCE_MISMATCH' },
+      { code: /^ERR_ATTESTATION_NONCE_MISMATCH$/ },
     )
   }
   t.end()
@@ -150,7 +155,7 @@ t.test('the public key kind is enforced', (t) => {
     checkAttestationPolicy(documentWith({ publicKey }), { ...pinned, publicKey: kind }, NOW)
   }
   const refuse = (publicKey: Uint8Array | null, kind: 'rsa-spki' | 'ec-spki' | 'present') => {
-    t.throws(() => check(publicKey, kind), { code: 'ERR_ATTESTATION_PUBLIC_KEY' })
+    t.throws(() => check(publicKey, kind), { code: /^ERR_ATTESTATION_PUBLIC_KEY$/ })
   }
   check(rsa, 'rsa-spki')
   check(ec, 'ec-spki')
@@ -161,6 +166,9 @@ t.test('the public key kind is enforced', (t) => {
   refuse(rsa, 'ec-spki')
   refuse(spki('rsa', 1024), 'rsa-spki')
   refuse(new TextEncoder().encode('my super secret key'), 'rsa-spki')
+  // A P-384 SPKI whose point is at infinity: importable, but unusable (and fatal to use on Node 20).
+  const infinity = Buffer.from('3016301006072a8648ce3d020106052b8104002203020000', 'hex')
+  refuse(new Uint8Array(infinity), 'ec-spki')
   t.end()
 })
 
@@ -177,7 +185,7 @@ t.test('a release policy must pin PCRs, refuse debug and bound age', (t) => {
       () => {
         assertReleasePolicy(policy)
       },
-      { code: 'ERR_POLICY_INVALID' },
+      { code: /^ERR_POLICY_INVALID$/ },
     )
   }
   t.end()

@@ -107,7 +107,11 @@ t.test('structures X.509 does not allow are ERR_ATTESTATION_CERT_MALFORMED', (t)
     'keyUsage not a BIT STRING': certificate(extension(KEY_USAGE, tlv(0x04, tlv(0x04)))),
   }
   for (const [name, der] of Object.entries(cases)) {
-    t.throws(() => readCertificateExtensions(der), { code: 'ERR_ATTESTATION_CERT_MALFORMED' }, name)
+    t.throws(
+      () => readCertificateExtensions(der),
+      { code: /^ERR_ATTESTATION_CERT_MALFORMED$/ },
+      name,
+    )
   }
   t.end()
 })

@@ -1,6 +1,7 @@
 /** Documents forged by a test PKI cover what real vectors cannot: each defect gets its own code. */
 
 import { createPrivateKey, sign } from 'node:crypto'
+import { exactCode } from '../../helpers/exact-code.js'
 import t, { type Test } from 'tap'
 import { x509 } from '../../fakes/x509.js'
 import { encodeCbor } from '../../../shared/cbor/encode.js'
@@ -36,8 +37,12 @@ function rejects(
   code: string,
   options: VerifyAttestationOptions = base,
 ): void {
-  t.throws(() => verifyAttestation(bytes, options), { code }, `cold: ${code}`)
-  t.throws(() => verifyAttestation(bytes, { ...options, cache: warmCache }), { code }, 'warm')
+  t.throws(() => verifyAttestation(bytes, options), { code: exactCode(code) }, `cold: ${code}`)
+  t.throws(
+    () => verifyAttestation(bytes, { ...options, cache: warmCache }),
+    { code: exactCode(code) },
+    'warm',
+  )
 }
 
 function accepts(t: Test, bytes: Uint8Array, options: VerifyAttestationOptions = base) {
@@ -65,7 +70,7 @@ t.test('a well-formed forged document verifies under its own root only', (t) => 
   t.equal(document.pcrs.size, 16)
   t.equal(document.publicKey, null)
   t.throws(() => verifyAttestation(forgeDocument({ pki }), { now: pki.now }), {
-    code: 'ERR_ATTESTATION_UNTRUSTED_ROOT',
+    code: /^ERR_ATTESTATION_UNTRUSTED_ROOT$/,
   })
   t.end()
 })
@@ -137,19 +142,19 @@ t.test('payload schema defects are ERR_ATTESTATION_MALFORMED', (t) => {
   for (const [name, fields] of Object.entries(cases)) {
     t.throws(
       () => verifyAttestation(forgeDocument({ pki, fields }), base),
-      { code: 'ERR_ATTESTATION_MALFORMED' },
+      { code: /^ERR_ATTESTATION_MALFORMED$/ },
       name,
     )
   }
   const nonTextKey = encodeCbor(new Map<number, CborValue>([[1, 'x']]))
   t.throws(() => verifyAttestation(signWithPayload(nonTextKey), base), {
-    code: 'ERR_ATTESTATION_MALFORMED',
+    code: /^ERR_ATTESTATION_MALFORMED$/,
   })
   t.throws(() => verifyAttestation(signWithPayload(encodeCbor(['not', 'a', 'map'])), base), {
-    code: 'ERR_ATTESTATION_MALFORMED',
+    code: /^ERR_ATTESTATION_MALFORMED$/,
   })
   t.throws(() => verifyAttestation(signWithPayload(encodeCbor([[[[1]]]])), base), {
-    code: 'ERR_CBOR_TOO_DEEP',
+    code: /^ERR_CBOR_TOO_DEEP$/,
   })
   t.end()
 })
@@ -360,7 +365,7 @@ t.test('undecodable certificates are ERR_ATTESTATION_CERT_MALFORMED', (t) => {
     'ERR_ATTESTATION_CERT_MALFORMED',
   )
   t.throws(() => trustRootCertificates(['not a certificate']), {
-    code: 'ERR_ATTESTATION_CERT_MALFORMED',
+    code: /^ERR_ATTESTATION_CERT_MALFORMED$/,
   })
   t.end()
 })

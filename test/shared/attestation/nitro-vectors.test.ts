@@ -1,5 +1,6 @@
 /** Every document in ../shared/vectors/nitro/manifest.json gets its expected verdict, cached or not. */
 
+import { exactCode } from '../../helpers/exact-code.js'
 import t from 'tap'
 import { toHex } from '../../../shared/bytes/bytes.js'
 import { isDebugDocument } from '../../../shared/attestation/attestation-document.js'
@@ -58,7 +59,9 @@ for (const entry of manifest) {
     for (const cache of [undefined, sharedCache, sharedCache]) {
       const options = cache === undefined ? { now: entry.at } : { now: entry.at, cache }
       if (entry.expect === 'reject') {
-        t.throws(() => verifyAttestation(bytes, options), { code: REJECTIONS[entry.file] })
+        t.throws(() => verifyAttestation(bytes, options), {
+          code: exactCode(REJECTIONS[entry.file] ?? ''),
+        })
         continue
       }
       const document = verifyAttestation(bytes, options)
@@ -80,7 +83,7 @@ for (const entry of manifest) {
       t.equal(sha256Hex(document.cabundle[0] ?? new Uint8Array()), AWS_NITRO_ROOT_G1_SHA256)
       if (entry.debug === true) {
         t.throws(() => checkAttestationPolicy(document, { pcrs: 'any' }, entry.at), {
-          code: 'ERR_ATTESTATION_DEBUG',
+          code: /^ERR_ATTESTATION_DEBUG$/,
         })
       } else {
         t.doesNotThrow(() => checkAttestationPolicy(document, { pcrs: 'any' }, entry.at))
@@ -94,7 +97,7 @@ t.test('every real document is expired now', (t) => {
   for (const entry of manifest.filter((item) => item.expect === 'accept')) {
     t.throws(
       () => verifyAttestation(vectorBytes(`nitro/${entry.file}`), { now: Date.now() }),
-      { code: 'ERR_ATTESTATION_CERT_EXPIRED' },
+      { code: /^ERR_ATTESTATION_CERT_EXPIRED$/ },
       entry.file,
     )
   }
@@ -105,7 +108,7 @@ t.test('a real document under another pinned root is untrusted', (t) => {
   const bytes = vectorBytes('nitro/anjuna-1.cose')
   const roots = { fingerprints: new Set(['00'.repeat(32)]) }
   t.throws(() => verifyAttestation(bytes, { now: 1616018515685, trustedRoots: roots }), {
-    code: 'ERR_ATTESTATION_UNTRUSTED_ROOT',
+    code: /^ERR_ATTESTATION_UNTRUSTED_ROOT$/,
   })
   t.end()
 })
@@ -121,7 +124,7 @@ t.test('marlin-3 and marlin-4 share a chain: the second costs no chain verificat
 
 t.test('a document over 64 KiB is refused before decoding', (t) => {
   t.throws(() => verifyAttestation(new Uint8Array(64 * 1024 + 1), { now: 0 }), {
-    code: 'ERR_ATTESTATION_TOO_LARGE',
+    code: /^ERR_ATTESTATION_TOO_LARGE$/,
   })
   t.end()
 })
