@@ -17,6 +17,7 @@ export interface StrictDecodeOptions {
 
 export const DEFAULT_MAX_CBOR_BYTES = 64 * 1024 // 64 KiB: the largest attestation document we accept
 export const DEFAULT_MAX_CBOR_DEPTH = 16
+export const HARD_MAX_CBOR_DEPTH = 256
 
 // RFC 8949 §3: major types, and the additional-information values with a fixed meaning.
 const MAJOR_UNSIGNED = 0
@@ -65,7 +66,8 @@ export function decodeStrict(input: Uint8Array, options: StrictDecodeOptions = {
     bytes,
     view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     maxBytes,
-    maxDepth: options.maxDepth ?? DEFAULT_MAX_CBOR_DEPTH,
+    // Decoding recurses once per level: the hard cap keeps any caller far from the stack limit.
+    maxDepth: Math.min(options.maxDepth ?? DEFAULT_MAX_CBOR_DEPTH, HARD_MAX_CBOR_DEPTH),
     allowTopLevelTag: options.allowTopLevelTag ?? false,
     position: 0,
   }
@@ -188,6 +190,8 @@ function readChunks(cursor: Cursor, major: number): Uint8Array {
     const info = head & 0x1f
     if (head >> 5 !== major || info === INFO_INDEFINITE) fail('ERR_CBOR_MALFORMED')
     const chunk = readBytes(cursor, info)
+    // Each chunk is a text string of its own, so a code point cannot span two chunks (§3.2.3).
+    if (major === MAJOR_TEXT) decodeText(chunk)
     chunks.push(chunk)
     total += chunk.byteLength
   }

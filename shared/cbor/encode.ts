@@ -79,6 +79,10 @@ function writeItem(parts: Uint8Array[], value: CborValue): void {
   } else if (value === null) {
     parts.push(Uint8Array.of(0xf6))
   } else if (value instanceof CborTagged) {
+    // RFC 8949 §3.4: a tag number is an unsigned integer; writeHead would mangle anything else.
+    if (!Number.isSafeInteger(value.tag) || value.tag < 0) {
+      throw new TypeError('CBOR tag numbers are non-negative safe integers')
+    }
     writeHead(parts, 6, value.tag)
     writeItem(parts, value.value)
   } else if (isCborArray(value)) {

@@ -39,6 +39,9 @@ export function readDerElements(bytes: Uint8Array, errorCode: ErrorCode): DerEle
       if (octets === 0 || octets > MAX_LENGTH_OCTETS) throw new CloisterError(errorCode)
       length = 0
       for (let index = 0; index < octets; index += 1) length = length * 256 + next()
+      // X.690 §10.1: DER uses the fewest length octets, so no leading zero and no long form below 128.
+      if (length < LONG_LENGTH || length < 2 ** (8 * (octets - 1)))
+        throw new CloisterError(errorCode)
     }
     if (length > bytes.byteLength - position) throw new CloisterError(errorCode)
     elements.push({ tag, content: bytes.subarray(position, position + length) })

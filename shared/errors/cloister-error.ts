@@ -28,7 +28,10 @@ export class CloisterError extends Error {
 
 /** True when `value` is a {@link CloisterError} (checked by shape, so it also holds across realms). */
 export function isCloisterError(value: unknown): value is CloisterError {
-  if (!(value instanceof Error)) return false
+  // An error from another realm (a vm context) fails `instanceof Error` but keeps its Error brand.
+  const isError =
+    value instanceof Error || Object.prototype.toString.call(value) === '[object Error]'
+  if (!isError) return false
   const code: unknown = (value as Error & { code?: unknown }).code
   return typeof code === 'string' && Object.hasOwn(ERROR_CATALOG, code)
 }
