@@ -3,10 +3,16 @@
 import { createHash, X509Certificate } from 'node:crypto'
 import { asBytes } from '../bytes/bytes.js'
 import { CloisterError } from '../errors/cloister-error.js'
+import { AWS_NITRO_ROOT_G1_PEM } from './aws-nitro-root-g1.js'
+import { readCertificateFacts, type CertificateFacts } from './certificate-facts.js'
 
-/** Root pins: lower-case hex SHA-256 of each trusted root certificate's DER. */
+/** Root pins: each trusted root certificate, parsed once, by the SHA-256 of its DER. */
 export interface TrustedRoots {
-  readonly fingerprints: ReadonlySet<string>
+  /**
+   * Each root by the lower-case hex SHA-256 of its DER, parsed once: a document's `cabundle[0]` is
+   * matched by hash and never parsed again.
+   */
+  readonly anchors: ReadonlyMap<string, CertificateFacts>
 }
 
 /**
@@ -15,11 +21,6 @@ export interface TrustedRoots {
  */
 export const AWS_NITRO_ROOT_G1_SHA256 =
   '641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b'
-
-/** The default trust anchor: real AWS Nitro hardware only. */
-export const AWS_NITRO_ROOTS: TrustedRoots = {
-  fingerprints: new Set([AWS_NITRO_ROOT_G1_SHA256]),
-}
 
 /** Lower-case hex SHA-256 of `bytes`. */
 export function sha256Hex(bytes: Uint8Array): string {
@@ -38,7 +39,7 @@ export function sha256Hex(bytes: Uint8Array): string {
 export function trustRootCertificates(
   certificates: readonly (string | Uint8Array)[],
 ): TrustedRoots {
-  const fingerprints = new Set<string>()
+  const anchors = new Map<string, CertificateFacts>()
   for (const certificate of certificates) {
     let der: Uint8Array
     try {
@@ -46,7 +47,11 @@ export function trustRootCertificates(
     } catch {
       throw new CloisterError('ERR_ATTESTATION_CERT_MALFORMED')
     }
-    fingerprints.add(sha256Hex(der))
+    const fingerprint = sha256Hex(der)
+    anchors.set(fingerprint, readCertificateFacts(der, fingerprint))
   }
-  return { fingerprints }
+  return { anchors }
 }
+
+/** The default trust anchor: real AWS Nitro hardware only. */
+export const AWS_NITRO_ROOTS: TrustedRoots = trustRootCertificates([AWS_NITRO_ROOT_G1_PEM])

@@ -6,7 +6,7 @@ import {
   hasKeyUsage,
   KEY_USAGE_DIGITAL_SIGNATURE,
   KEY_USAGE_KEY_CERT_SIGN,
-} from './certificate-extensions.js'
+} from './certificate-fields.js'
 import { readCertificateFacts, type CertificateFacts } from './certificate-facts.js'
 import { sha256Hex, type TrustedRoots } from './trusted-roots.js'
 
@@ -44,9 +44,12 @@ export function inspectChain(
 ): ChainLink[] {
   const ders = [...cabundle, certificate]
   const fingerprints = ders.map(sha256Hex)
-  if (!options.trustedRoots.fingerprints.has(fingerprints[0] as string)) {
+  const { anchors } = options.trustedRoots
+  // The root is the pinned anchor itself, parsed when it was pinned; the rest may be cached.
+  const root = anchors.get(fingerprints[0] as string)
+  if (root === undefined) {
     // A pinned root elsewhere in the bundle is a chain in the wrong order, not a foreign one.
-    const misplaced = fingerprints.some((print) => options.trustedRoots.fingerprints.has(print))
+    const misplaced = fingerprints.some((print) => anchors.has(print))
     throw new CloisterError(misplaced ? 'ERR_ATTESTATION_CHAIN' : 'ERR_ATTESTATION_UNTRUSTED_ROOT')
   }
   const links: ChainLink[] = []
@@ -54,7 +57,7 @@ export function inspectChain(
   ders.forEach((der, index) => {
     const fingerprint = fingerprints[index] as string
     const issuerFingerprint = index === 0 ? PINNED_ROOT : (fingerprints[index - 1] as string)
-    const cached = options.cache?.get(fingerprint, issuerFingerprint)
+    const cached = index === 0 ? root : options.cache?.get(fingerprint, issuerFingerprint)
     const facts = cached ?? readCertificateFacts(der, fingerprint)
     if (options.now < facts.notBefore) throw new CloisterError('ERR_ATTESTATION_CERT_NOT_YET_VALID')
     if (options.now > facts.notAfter) throw new CloisterError('ERR_ATTESTATION_CERT_EXPIRED')

@@ -41,3 +41,12 @@ function curveOf(publicKey: KeyObject): string | undefined {
   probedCurves.set(publicKey, curve)
   return curve
 }
+
+/**
+ * Records the curve of `publicKey` for a caller that has already seen its encoding: an uncompressed
+ * point of exactly that curve's size (SEC 1 §2.3.3), which cannot be the point at infinity. Spares
+ * the export probe in {@link verifyEcdsaRaw}.
+ */
+export function vouchForCurve(publicKey: KeyObject, curve: string): void {
+  probedCurves.set(publicKey, curve)
+}

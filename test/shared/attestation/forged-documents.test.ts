@@ -13,7 +13,7 @@ import {
   verifyAttestation,
   type VerifyAttestationOptions,
 } from '../../../shared/attestation/verify-attestation.js'
-import { trustRootCertificates } from '../../../shared/attestation/trusted-roots.js'
+import { sha256Hex, trustRootCertificates } from '../../../shared/attestation/trusted-roots.js'
 import {
   createTestPki,
   forgeDocument,
@@ -373,7 +373,12 @@ t.test('undecodable certificates are ERR_ATTESTATION_CERT_MALFORMED', (t) => {
 t.test('the cache is bounded and forgets the least recently used first', async (t) => {
   const cache = createCertificateCache(6)
   verifyAttestation(forgeDocument({ pki }), { ...base, cache })
-  t.equal(cache.size, 5)
+  t.equal(cache.size, 4, 'regional, zonal, instance and leaf; the root is pinned, not cached')
+  const print = (certificate: TestCertificate) => sha256Hex(certificate.der)
+  const regional = () => cache.get(print(pki.regional), print(pki.root))
+  const leaf = () => cache.get(print(pki.leaf), print(pki.instance))
+  t.equal(regional()?.fingerprint, print(pki.regional))
+  t.equal(cache.get(print(pki.regional), print(pki.zonal)), undefined, 'only under its own issuer')
   const other = await createTestPki(pki.now)
   verifyAttestation(forgeDocument({ pki: other }), {
     now: pki.now,
@@ -381,5 +386,9 @@ t.test('the cache is bounded and forgets the least recently used first', async (
     cache,
   })
   t.equal(cache.size, 6)
+  // regional was touched by the lookup above, so zonal was the oldest, then instance.
+  t.equal(cache.get(print(pki.zonal), print(pki.regional)), undefined, 'evicted')
+  t.equal(cache.get(print(pki.instance), print(pki.zonal)), undefined, 'evicted')
+  t.equal(leaf()?.fingerprint, print(pki.leaf))
   t.end()
 })
