@@ -12,6 +12,7 @@ import { decodeSign1 } from '../../shared/cose/decode-sign1.js'
 import { ERROR_CATALOG } from '../../shared/errors/catalog.js'
 import { expectCatalogError } from './expect-catalog-error.js'
 import type { CliIo } from './cli-io.js'
+import { printable } from './printable.js'
 import { readDocument } from './read-document.js'
 import { UsageError } from './usage-error.js'
 
@@ -48,7 +49,7 @@ function describe(bytes: Uint8Array): string[] {
     'NOT VERIFIED: this is what the document claims; run "cloister attest verify" to check it.',
     `COSE_Sign1   ${sign1.tagged ? 'tag 18' : 'untagged'}, ${sign1.algorithm.name}, ` +
       `signature ${sign1.signature.byteLength} bytes`,
-    `module_id    ${document.moduleId}`,
+    `module_id    ${printable(document.moduleId)}`,
     `digest       ${document.digest}`,
     `timestamp    ${document.timestamp} (${new Date(document.timestamp).toISOString()})`,
     `debug        ${isDebugDocument(document) ? 'yes (PCR0-2 are zero)' : 'no'}`,
@@ -71,8 +72,8 @@ function describe(bytes: Uint8Array): string[] {
       lines.push('    (not a parseable certificate)')
       return
     }
-    lines.push(`    subject  ${certificate.subject.replaceAll('\n', ', ')}`)
-    lines.push(`    issuer   ${certificate.issuer.replaceAll('\n', ', ')}`)
+    lines.push(`    subject  ${printable(certificate.subject.replaceAll('\n', ', '))}`)
+    lines.push(`    issuer   ${printable(certificate.issuer.replaceAll('\n', ', '))}`)
     lines.push(`    valid    ${certificate.validFrom} to ${certificate.validTo}`)
   })
   return lines

@@ -13,6 +13,7 @@ import { decodeSign1 } from '../../shared/cose/decode-sign1.js'
 import { ERROR_CATALOG, type ErrorCode } from '../../shared/errors/catalog.js'
 import { expectCatalogError } from './expect-catalog-error.js'
 import type { CliIo } from './cli-io.js'
+import { printable } from './printable.js'
 import { describeDocument, type DocumentSummary } from './describe-document.js'
 import { buildPolicy, parseInstant } from './parse-policy-options.js'
 import { readDocument } from './read-document.js'
@@ -123,7 +124,7 @@ function report(
       : `rejected: ${code}: ${ERROR_CATALOG[code].message}`,
   ]
   if (summary !== undefined) {
-    lines.push(`  module_id  ${summary.moduleId}`)
+    lines.push(`  module_id  ${printable(summary.moduleId)}`)
     lines.push(`  timestamp  ${new Date(summary.timestamp).toISOString()}`)
     lines.push(`  debug      ${summary.debug ? 'yes (PCR0-2 are zero)' : 'no'}`)
     for (const index of ['0', '1', '2']) {

@@ -1,6 +1,7 @@
 /** `cloister attest inspect`: the dump of a real document and of broken ones. */
 
 import t from 'tap'
+import { printable } from '../../../scripts/cli/printable.js'
 import { runCli } from '../../../scripts/cli/run-cli.js'
 import { createTestPki, forgeDocument } from '../../fakes/test-pki.js'
 import { createRecordingIo } from '../../fakes/fake-cli-io.js'
@@ -63,3 +64,23 @@ t.test('undecodable documents exit 1 with their code; bad usage exits 2', async 
   t.equal((await inspect(['a', 'b'])).status, 2)
   t.equal((await inspect(['a', '--json'])).status, 2)
 })
+
+t.test(
+  'control characters in untrusted text are escaped before they reach a terminal',
+  async (t) => {
+    t.equal(printable('i-0\u001b[2J\u0007ok\u202e\u009b'), 'i-0\\u{1b}[2J\\u{7}ok\\u{202e}\\u{9b}')
+    t.equal(printable('plain text, é ü'), 'plain text, é ü')
+    const pki = await createTestPki()
+    const document = forgeDocument({ pki, fields: { module_id: 'i-0\u001b]0;pwned\u0007' } })
+    const inspected = await inspect(['doc'], { doc: document })
+    t.match(inspected.out, /\nmodule_id {4}i-0\\u\{1b\}\]0;pwned\\u\{7\}\n/)
+    t.notOk(inspected.out.includes('\u001b'))
+    const io = createRecordingIo({ files: { doc: document, 'root.pem': pki.root.pem } })
+    t.equal(
+      await runCli(['attest', 'verify', 'doc', '--root', 'root.pem', '--at', 'document'], io),
+      0,
+    )
+    t.notOk(io.out().includes('\u001b'))
+    t.match(io.out(), /module_id {2}i-0\\u\{1b\}/)
+  },
+)
