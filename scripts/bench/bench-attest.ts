@@ -1,7 +1,7 @@
 /** `npm run bench:attest`: cold and warm document verification against this machine's P-384 verify rate. */
 
 import { existsSync, readFileSync } from 'node:fs'
-import { verify } from 'node:crypto'
+import { createPublicKey, verify } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseAttestationPayload } from '../../shared/attestation/attestation-document.js'
@@ -58,6 +58,8 @@ const toBeSigned = buildSigStructure(sign1.protectedBytes, sign1.payload)
 const warmCache = createCertificateCache()
 verifyAttestation(bytes, { now, cache: warmCache })
 
+const leafSpki = leafKey.export({ format: 'der', type: 'spki' })
+
 const runs = {
   baseline: () => {
     if (
@@ -68,8 +70,15 @@ const runs = {
   },
   cold: () => verifyAttestation(bytes, { now }),
   warm: () => verifyAttestation(bytes, { now, cache: warmCache }),
+  // What OpenSSL charges to decode one P-384 public key: a cold document needs four of them.
+  keyDecode: () => createPublicKey({ key: leafSpki, format: 'der', type: 'spki' }),
 }
-const samples: Record<keyof typeof runs, number[]> = { baseline: [], cold: [], warm: [] }
+const samples: Record<keyof typeof runs, number[]> = {
+  baseline: [],
+  cold: [],
+  warm: [],
+  keyDecode: [],
+}
 for (const run of Object.values(runs)) rate(run, 200) // warm up the JIT and OpenSSL
 // Interleaved rounds: a noisy neighbour slows all three alike, so the ratios hold.
 for (let round = 0; round < ROUNDS; round += 1) {
@@ -80,16 +89,25 @@ for (let round = 0; round < ROUNDS; round += 1) {
 const baseline = median(samples.baseline)
 const cold = median(samples.cold)
 const warm = median(samples.warm)
-const line = (label: string, value: number, target: string) =>
-  `${label.padEnd(44)} ${value.toFixed(0).padStart(7)} /s  ${((100 * value) / baseline)
-    .toFixed(1)
-    .padStart(5)}% of baseline  ${target}`
+const keyDecode = median(samples.keyDecode)
+// No cold verification can beat five signature checks plus four key decodes (the root is pinned).
+const ceiling = 1 / (5 / baseline + 4 / keyDecode)
+const percent = (value: number) => `${((100 * value) / baseline).toFixed(1).padStart(5)}%`
+const line = (label: string, value: number, verdict: string) =>
+  `${label.padEnd(50)} ${value.toFixed(0).padStart(7)} /s  ${percent(value)} of baseline  ${verdict}`
 console.log(
-  `bench:attest: ${FILE} (${bytes.byteLength} bytes, 5-certificate chain) verified at its own instant`,
+  `bench:attest: ${FILE} (${String(bytes.byteLength)} bytes, 5-certificate chain) at its own instant`,
 )
-console.log(`node ${process.version}, ${ROUNDS} interleaved rounds of ${ROUND_MS} ms, medians`)
+console.log(
+  `node ${process.version}, ${String(ROUNDS)} interleaved rounds of ${String(ROUND_MS)} ms, medians`,
+)
 console.log(line('baseline: one P-384 crypto.verify (ES384)', baseline, ''))
-console.log(line('warm: verifyAttestation, chain cached', warm, 'target >= 80%'))
-console.log(line('cold: verifyAttestation, no cache', cold, 'target >= 18%'))
-const pass = warm >= 0.8 * baseline && cold >= 0.18 * baseline
-console.log(pass ? 'targets met' : 'TARGETS MISSED')
+console.log(line('warm: verifyAttestation, chain cached', warm, verdict(warm, 0.8)))
+console.log(line('cold: verifyAttestation, no cache', cold, verdict(cold, 0.18)))
+console.log(line('  P-384 public key decode (createPublicKey)', keyDecode, ''))
+console.log(line('  cold ceiling: 5 verifies + 4 key decodes', ceiling, ''))
+
+function verdict(value: number, target: number): string {
+  const met = value >= target * baseline
+  return `target >= ${String(100 * target)}%: ${met ? 'met' : 'MISSED'}`
+}

@@ -34,6 +34,8 @@ export interface IssueOptions {
   /** Leave out basicConstraints entirely. */
   readonly omitBasicConstraints?: boolean
   readonly algorithm?: webcrypto.EcKeyGenParams & { hash: string }
+  /** Certify this SubjectPublicKeyInfo (DER) instead of the generated key. */
+  readonly subjectPublicKeyInfo?: Uint8Array
 }
 
 let serial = 1
@@ -62,7 +64,7 @@ export async function issueCertificate(options: IssueOptions): Promise<TestCerti
     notBefore: new Date(options.notBefore),
     notAfter: new Date(options.notAfter),
     signingAlgorithm: ECDSA_P384,
-    publicKey: keys.publicKey,
+    publicKey: options.subjectPublicKeyInfo ?? keys.publicKey,
     signingKey: options.issuer?.keys.privateKey ?? keys.privateKey,
     extensions,
   })

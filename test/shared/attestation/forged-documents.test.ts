@@ -353,6 +353,31 @@ t.test('a leaf on another curve cannot sign an ES384 document', async (t) => {
   rejects(t, document, 'ERR_ATTESTATION_SIGNATURE')
 })
 
+t.test(
+  'a leaf key at the point at infinity is a failed signature, not a crashed process',
+  async (t) => {
+    // SPKI {id-ecPublicKey, secp384r1} with the key 00: the point at infinity (SEC 1 §2.3.1).
+    // OpenSSL imports it; Node 20 aborts the process when such a key is used unchecked.
+    const infinity = Buffer.from('3016301006072a8648ce3d020106052b8104002203020000', 'hex')
+    const leaf = await issueCertificate({
+      subject: 'CN=enclave.cloister-test',
+      issuer: pki.instance,
+      ca: false,
+      notBefore: pki.now - HOUR,
+      notAfter: pki.now + 2 * HOUR,
+      subjectPublicKeyInfo: new Uint8Array(infinity),
+    })
+    const document = forgeDocument({
+      pki,
+      fields: {
+        certificate: leaf.der,
+        cabundle: [pki.root.der, pki.regional.der, pki.zonal.der, pki.instance.der],
+      },
+    })
+    rejects(t, document, 'ERR_ATTESTATION_SIGNATURE')
+  },
+)
+
 t.test('undecodable certificates are ERR_ATTESTATION_CERT_MALFORMED', (t) => {
   rejects(
     t,
