@@ -417,3 +417,79 @@ t.test('the cache is bounded and forgets the least recently used first', async (
   t.equal(leaf()?.fingerprint, print(pki.leaf))
   t.end()
 })
+
+/** DER ECDSA-Sig-Value (RFC 3279 §2.2.3) of a raw r‖s signature. */
+function toDerSignature(raw: Uint8Array): Uint8Array {
+  const integer = (value: Uint8Array) => {
+    let start = 0
+    while (start < value.length - 1 && value[start] === 0) start += 1
+    const trimmed = value.subarray(start)
+    const body = (trimmed[0] ?? 0) & 0x80 ? Uint8Array.from([0, ...trimmed]) : trimmed
+    return Uint8Array.from([0x02, body.length, ...body])
+  }
+  const half = raw.length / 2
+  const content = Uint8Array.from([
+    ...integer(raw.subarray(0, half)),
+    ...integer(raw.subarray(half)),
+  ])
+  return Uint8Array.from([0x30, content.length, ...content]) // under 128 bytes for P-384
+}
+
+t.test('every kind of bad input gets its own code', (t) => {
+  const good = forgeDocument({ pki })
+  const sign1 = decodeSign1(good)
+  // A forged document is 84 44 a1013822 a0 59 LLLL <payload> 58 60 <signature>.
+  t.same([...good.subarray(0, 8)], [0x84, 0x44, 0xa1, 0x01, 0x38, 0x22, 0xa0, 0x59])
+  const duplicateKey = Uint8Array.from([
+    0xaa, // the payload map now claims 10 entries…
+    ...sign1.payload.subarray(1),
+    ...encodeCbor('nonce'), // …the tenth repeating "nonce"
+    ...encodeCbor(null),
+  ])
+  const cases: Record<string, [Uint8Array, string]> = {
+    'over 64 KiB': [new Uint8Array(64 * 1024 + 1), 'ERR_ATTESTATION_TOO_LARGE'],
+    truncated: [good.subarray(0, good.length - 10), 'ERR_CBOR_TRUNCATED'],
+    'a payload length of 2^64 - 1': [
+      Uint8Array.from([
+        ...good.subarray(0, 7),
+        0x5b,
+        ...new Uint8Array(8).fill(0xff),
+        ...good.subarray(10),
+      ]),
+      'ERR_CBOR_LENGTH_OVERFLOW',
+    ],
+    'deep nesting': [signWithPayload(encodeCbor([[[[1]]]])), 'ERR_CBOR_TOO_DEEP'],
+    'a duplicate payload key': [signWithPayload(duplicateKey), 'ERR_CBOR_DUPLICATE_KEY'],
+    'a wrong field type': [
+      forgeDocument({ pki, fields: { module_id: 7 } }),
+      'ERR_ATTESTATION_MALFORMED',
+    ],
+    'a tag inside the payload': [
+      forgeDocument({ pki, fields: { timestamp: new CborTagged(1, pki.now) } }),
+      'ERR_CBOR_TAG_NOT_ALLOWED',
+    ],
+    'tag 98 around the message': [encodeCbor(new CborTagged(98, [])), 'ERR_COSE_TAG'],
+    'a DER signature': [
+      encodeCbor([sign1.protectedBytes, new Map(), sign1.payload, toDerSignature(sign1.signature)]),
+      'ERR_COSE_SIGNATURE_FORMAT',
+    ],
+    'an extra header parameter': [
+      forgeDocument({ pki, unprotectedHeader: new Map([[4, 'kid']]) }),
+      'ERR_COSE_HEADER',
+    ],
+    'a reversed chain': [
+      forgeDocument({
+        pki,
+        fields: { cabundle: [pki.instance.der, pki.zonal.der, pki.regional.der, pki.root.der] },
+      }),
+      'ERR_ATTESTATION_CHAIN',
+    ],
+    'a foreign chain': [forgeDocument({ pki }), 'ERR_ATTESTATION_UNTRUSTED_ROOT'],
+  }
+  for (const [name, [bytes, code]] of Object.entries(cases)) {
+    const options = name === 'a foreign chain' ? { now: pki.now } : base
+    rejects(t, bytes, code, options)
+  }
+  t.equal(new Set(Object.values(cases).map(([, code]) => code)).size, Object.keys(cases).length)
+  t.end()
+})
