@@ -103,6 +103,21 @@ export const ERROR_CATALOG = {
     message: 'The attestation policy is not usable for this decision.',
   },
 
+  // The Nitro Secure Module API (aws-nitro-enclaves-nsm-api src/api/mod.rs ErrorCode), as the
+  // enclave sees it through its Nsm port.
+  ERR_NSM_INVALID_ARGUMENT: { status: 400, message: 'The NSM refused an invalid argument.' },
+  ERR_NSM_INVALID_INDEX: { status: 400, message: 'The PCR index is out of range.' },
+  ERR_NSM_INVALID_RESPONSE: {
+    status: 502,
+    message: 'The NSM response does not correspond to the request.',
+  },
+  ERR_NSM_READ_ONLY_INDEX: { status: 409, message: 'The PCR is locked and cannot be changed.' },
+  ERR_NSM_INVALID_OPERATION: { status: 400, message: 'The NSM cannot perform this operation.' },
+  ERR_NSM_BUFFER_TOO_SMALL: { status: 500, message: 'The NSM response did not fit its buffer.' },
+  ERR_NSM_INPUT_TOO_LARGE: { status: 413, message: 'The input to the NSM is too large.' },
+  ERR_NSM_INTERNAL: { status: 500, message: 'The NSM failed internally.' },
+  ERR_NSM_MALFORMED: { status: 400, message: 'An NSM message is not well-formed.' },
+
   // Command-line use.
   ERR_CLI_USAGE: { status: 400, message: 'The command line is not valid; see --help.' },
   ERR_CLI_INPUT: { status: 400, message: 'The input file cannot be read.' },

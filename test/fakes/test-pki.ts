@@ -1,92 +1,23 @@
 /** A throwaway P-384 PKI and document forge, generated at test time, for cases real vectors cannot show. */
 
-import { KeyObject, webcrypto } from 'node:crypto'
-import { x509 } from './x509.js'
+import type { KeyObject } from 'node:crypto'
+import { issueCertificate, type IssuedCertificate } from '../../parent/sim/issue-certificate.js'
 import type { CborKey, CborValue } from '../../shared/cbor/cbor-value.js'
 import { CborIndefiniteMap } from '../../shared/cbor/cbor-value.js'
 import { encodeCbor } from '../../shared/cbor/encode.js'
 import { createSign1 } from '../../shared/cose/create-sign1.js'
 import { trustRootCertificates, type TrustedRoots } from '../../shared/attestation/trusted-roots.js'
 
-const ECDSA_P384 = { name: 'ECDSA', namedCurve: 'P-384', hash: 'SHA-384' }
 const HOUR = 3_600_000
 const YEAR = 365 * 24 * HOUR
 
-/** One issued certificate with its key pair. */
-export interface TestCertificate {
-  readonly der: Uint8Array
-  readonly pem: string
-  readonly keys: webcrypto.CryptoKeyPair
-  readonly privateKey: KeyObject
-}
-
-export interface IssueOptions {
-  readonly subject: string
-  /** Issuer; self-signed when absent. */
-  readonly issuer?: TestCertificate
-  readonly ca: boolean
-  readonly pathLength?: number
-  /** keyUsage flags; no keyUsage extension when `null`. */
-  readonly keyUsage?: x509.KeyUsageFlags | null
-  readonly notBefore: number
-  readonly notAfter: number
-  readonly extraExtensions?: readonly x509.Extension[]
-  /** Leave out basicConstraints entirely. */
-  readonly omitBasicConstraints?: boolean
-  readonly algorithm?: webcrypto.EcKeyGenParams & { hash: string }
-  /** Certify this SubjectPublicKeyInfo (DER) instead of the generated key. */
-  readonly subjectPublicKeyInfo?: Uint8Array
-}
-
-let serial = 1
-
-/** Issues one certificate, signed by `options.issuer` (or itself). */
-export async function issueCertificate(options: IssueOptions): Promise<TestCertificate> {
-  const algorithm = options.algorithm ?? ECDSA_P384
-  const keys = await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])
-  const usage =
-    options.keyUsage === undefined
-      ? options.ca
-        ? ((x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign) as x509.KeyUsageFlags)
-        : x509.KeyUsageFlags.digitalSignature
-      : options.keyUsage
-  const extensions: x509.Extension[] = []
-  if (options.omitBasicConstraints !== true) {
-    extensions.push(new x509.BasicConstraintsExtension(options.ca, options.pathLength, true))
-  }
-  if (usage !== null) extensions.push(new x509.KeyUsagesExtension(usage, true))
-  extensions.push(...(options.extraExtensions ?? []))
-  serial += 1
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: serial.toString(16).padStart(2, '0'),
-    subject: options.subject,
-    issuer: options.issuer === undefined ? options.subject : subjectOf(options.issuer),
-    notBefore: new Date(options.notBefore),
-    notAfter: new Date(options.notAfter),
-    signingAlgorithm: ECDSA_P384,
-    publicKey: options.subjectPublicKeyInfo ?? keys.publicKey,
-    signingKey: options.issuer?.keys.privateKey ?? keys.privateKey,
-    extensions,
-  })
-  return {
-    der: new Uint8Array(certificate.rawData),
-    pem: certificate.toString('pem'),
-    keys,
-    privateKey: KeyObject.from(keys.privateKey),
-  }
-}
-
-function subjectOf(certificate: TestCertificate): string {
-  return new x509.X509Certificate(certificate.der).subject
-}
-
 /** A chain shaped like the real Nitro one: root → regional → zonal → instance → leaf. */
 export interface TestPki {
-  readonly root: TestCertificate
-  readonly regional: TestCertificate
-  readonly zonal: TestCertificate
-  readonly instance: TestCertificate
-  readonly leaf: TestCertificate
+  readonly root: IssuedCertificate
+  readonly regional: IssuedCertificate
+  readonly zonal: IssuedCertificate
+  readonly instance: IssuedCertificate
+  readonly leaf: IssuedCertificate
   readonly roots: TrustedRoots
   /** An instant at which every certificate is valid. */
   readonly now: number

@@ -3,7 +3,8 @@
 import { createPrivateKey, sign } from 'node:crypto'
 import { exactCode } from '../../helpers/exact-code.js'
 import t, { type Test } from 'tap'
-import { x509 } from '../../fakes/x509.js'
+import { x509 } from '../../../parent/sim/x509.js'
+import { issueCertificate, type IssuedCertificate } from '../../../parent/sim/issue-certificate.js'
 import { encodeCbor } from '../../../shared/cbor/encode.js'
 import { CborTagged, type CborValue } from '../../../shared/cbor/cbor-value.js'
 import { decodeSign1 } from '../../../shared/cose/decode-sign1.js'
@@ -14,15 +15,7 @@ import {
   type VerifyAttestationOptions,
 } from '../../../shared/attestation/verify-attestation.js'
 import { sha256Hex, trustRootCertificates } from '../../../shared/attestation/trusted-roots.js'
-import {
-  createTestPki,
-  forgeDocument,
-  issueCertificate,
-  OMIT,
-  pcrOf,
-  type TestCertificate,
-  type TestPki,
-} from '../../fakes/test-pki.js'
+import { createTestPki, forgeDocument, OMIT, pcrOf, type TestPki } from '../../fakes/test-pki.js'
 
 const HOUR = 3_600_000
 const pki: TestPki = await createTestPki()
@@ -242,7 +235,7 @@ async function withChain(
   return forgeWith(instance, leaf)
 }
 
-function forgeWith(instance: TestCertificate, leaf: TestCertificate): Uint8Array {
+function forgeWith(instance: IssuedCertificate, leaf: IssuedCertificate): Uint8Array {
   return forgeDocument({
     pki,
     signingKey: leaf.privateKey,
@@ -399,7 +392,7 @@ t.test('the cache is bounded and forgets the least recently used first', async (
   const cache = createCertificateCache(6)
   verifyAttestation(forgeDocument({ pki }), { ...base, cache })
   t.equal(cache.size, 4, 'regional, zonal, instance and leaf; the root is pinned, not cached')
-  const print = (certificate: TestCertificate) => sha256Hex(certificate.der)
+  const print = (certificate: IssuedCertificate) => sha256Hex(certificate.der)
   const regional = () => cache.get(print(pki.regional), print(pki.root))
   const leaf = () => cache.get(print(pki.leaf), print(pki.instance))
   t.equal(regional()?.fingerprint, print(pki.regional))

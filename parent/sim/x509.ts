@@ -1,4 +1,4 @@
-/** @peculiar/x509 made ready for tests: its Reflect polyfill loaded first and node's WebCrypto set. */
+/** @peculiar/x509 made ready for use: its Reflect polyfill loaded first and node's WebCrypto set. */
 
 // @peculiar/x509 resolves its algorithms through tsyringe, which needs a Reflect metadata polyfill
 // loaded before it.
