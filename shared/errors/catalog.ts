@@ -118,6 +118,12 @@ export const ERROR_CATALOG = {
   ERR_NSM_INTERNAL: { status: 500, message: 'The NSM failed internally.' },
   ERR_NSM_MALFORMED: { status: 400, message: 'An NSM message is not well-formed.' },
 
+  // The simulated Nitro host.
+  ERR_SIM_STATE: {
+    status: 500,
+    message: 'The simulated host state directory holds unreadable or inconsistent files.',
+  },
+
   // Command-line use.
   ERR_CLI_USAGE: { status: 400, message: 'The command line is not valid; see --help.' },
   ERR_CLI_INPUT: { status: 400, message: 'The input file cannot be read.' },

@@ -18,6 +18,8 @@ export interface TestPki {
   readonly zonal: IssuedCertificate
   readonly instance: IssuedCertificate
   readonly leaf: IssuedCertificate
+  /** root, regional, zonal, instance: the `cabundle` of a document. */
+  readonly cabundle: readonly Uint8Array[]
   readonly roots: TrustedRoots
   /** An instant at which every certificate is valid. */
   readonly now: number
@@ -68,6 +70,7 @@ export async function createTestPki(now = Date.UTC(2026, 0, 1)): Promise<TestPki
     zonal,
     instance,
     leaf,
+    cabundle: [root.der, regional.der, zonal.der, instance.der],
     roots: trustRootCertificates([root.pem]),
     now,
   }
@@ -77,7 +80,8 @@ export async function createTestPki(now = Date.UTC(2026, 0, 1)): Promise<TestPki
 export const OMIT = Symbol('omit')
 
 export interface ForgeOptions {
-  readonly pki: TestPki
+  /** Who signs: a test PKI, or any chain with its leaf key (the simulated host's). */
+  readonly pki: Pick<TestPki, 'cabundle' | 'leaf' | 'now'>
   /** Replacement values per payload key (`OMIT` removes it); extra keys are appended. */
   readonly fields?: Readonly<Record<string, CborValue | typeof OMIT>>
   /** Signs with this key instead of the leaf's. */
@@ -103,7 +107,7 @@ export function forgeDocument(options: ForgeOptions): Uint8Array {
     ['timestamp', pki.now],
     ['pcrs', pcrs],
     ['certificate', pki.leaf.der],
-    ['cabundle', [pki.root.der, pki.regional.der, pki.zonal.der, pki.instance.der]],
+    ['cabundle', [...pki.cabundle]],
     ['public_key', null],
     ['user_data', null],
     ['nonce', null],
