@@ -72,8 +72,7 @@ const LEVELS: readonly Level[] = [
     renewBefore: 30 * MINUTE,
     pathLength: undefined,
     ca: false,
-    keyUsage: (x509.KeyUsageFlags.digitalSignature |
-      x509.KeyUsageFlags.nonRepudiation),
+    keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
     keyUsageCritical: false,
   },
 ]

@@ -10,7 +10,7 @@ import {
 import { sha256Hex } from '../../shared/attestation/trusted-roots.js'
 import { decodeSign1 } from '../../shared/cose/decode-sign1.js'
 import { ERROR_CATALOG } from '../../shared/errors/catalog.js'
-import { expectCatalogError } from './expect-catalog-error.js'
+import { expectCatalogError } from '../../shared/errors/expect-catalog-error.js'
 import type { CliIo } from './cli-io.js'
 import { printable } from './printable.js'
 import { readDocument } from './read-document.js'

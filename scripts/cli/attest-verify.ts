@@ -11,7 +11,7 @@ import {
 import { verifyAttestation } from '../../shared/attestation/verify-attestation.js'
 import { decodeSign1 } from '../../shared/cose/decode-sign1.js'
 import { ERROR_CATALOG, type ErrorCode } from '../../shared/errors/catalog.js'
-import { expectCatalogError } from './expect-catalog-error.js'
+import { expectCatalogError } from '../../shared/errors/expect-catalog-error.js'
 import type { CliIo } from './cli-io.js'
 import { printable } from './printable.js'
 import { describeDocument, type DocumentSummary } from './describe-document.js'

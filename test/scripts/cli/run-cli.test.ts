@@ -3,7 +3,7 @@
 import t from 'tap'
 import { EXIT_OK, EXIT_REJECTED, EXIT_USAGE, runCli, USAGE } from '../../../scripts/cli/run-cli.js'
 import { ATTEST_VERIFY_USAGE } from '../../../scripts/cli/attest-verify.js'
-import { expectCatalogError } from '../../../scripts/cli/expect-catalog-error.js'
+import { expectCatalogError } from '../../../shared/errors/expect-catalog-error.js'
 import { readFailure } from '../../../scripts/cli/usage-error.js'
 import { CloisterError } from '../../../shared/errors/cloister-error.js'
 import { createRecordingIo } from '../../fakes/fake-cli-io.js'

@@ -1,6 +1,6 @@
-/** Lets a command handle catalog errors and pass every other exception on untouched. */
+/** Lets a caller handle catalog errors and pass every other exception on untouched. */
 
-import { isCloisterError, type CloisterError } from '../../shared/errors/cloister-error.js'
+import { isCloisterError, type CloisterError } from './cloister-error.js'
 
 /** `error` if it is a catalog error; otherwise rethrows it (a bug, reported without detail). */
 export function expectCatalogError(error: unknown): CloisterError {
