@@ -118,6 +118,22 @@ export const ERROR_CATALOG = {
   ERR_NSM_INTERNAL: { status: 500, message: 'The NSM failed internally.' },
   ERR_NSM_MALFORMED: { status: 400, message: 'An NSM message is not well-formed.' },
 
+  // Parent ↔ enclave frames and protocol (docs/protocol.md).
+  ERR_FRAME_TOO_LARGE: { status: 413, message: 'A frame is larger than the protocol allows.' },
+  ERR_FRAME_MALFORMED: { status: 400, message: 'A frame does not hold one protocol message.' },
+  ERR_PROTOCOL_UNKNOWN_OP: { status: 400, message: 'The operation is not part of the protocol.' },
+  ERR_PROTOCOL_BAD_REQUEST: {
+    status: 400,
+    message: 'The request fields do not match the operation.',
+  },
+  ERR_PROTOCOL_BAD_RESPONSE: {
+    status: 502,
+    message: 'The enclave answered with fields that do not match the operation.',
+  },
+  ERR_ENCLAVE_UNAVAILABLE: { status: 503, message: 'The enclave is not available.' },
+  ERR_ENCLAVE_TIMEOUT: { status: 504, message: 'The enclave did not answer in time.' },
+  ERR_ENCLAVE_INTERNAL: { status: 500, message: 'The enclave failed to handle the request.' },
+
   // The simulated Nitro host.
   ERR_SIM_STATE: {
     status: 500,
