@@ -13,11 +13,15 @@ import { decodeSign1 } from '../../shared/cose/decode-sign1.js'
 import { ERROR_CATALOG, type ErrorCode } from '../../shared/errors/catalog.js'
 import { expectCatalogError } from '../../shared/errors/expect-catalog-error.js'
 import type { CliIo } from './cli-io.js'
-import { printable } from './printable.js'
+import { printable, printableJson } from './printable.js'
 import { describeDocument, type DocumentSummary } from './describe-document.js'
 import { buildPolicy, parseInstant } from './parse-policy-options.js'
 import { readDocument } from './read-document.js'
 import { readFailure, UsageError } from './usage-error.js'
+
+const MAX_ROOT_FILE_BYTES = 64 * 1024 // a PEM bundle of a few roots
+const PEM_BLOCKS = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g
+const textOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1')
 
 export const ATTEST_VERIFY_USAGE = `Usage: cloister attest verify FILE|- [options]
 
@@ -62,6 +66,10 @@ export async function runAttestVerify(args: readonly string[], io: CliIo): Promi
     nonce: values.nonce,
   })
   const instant = parseInstant(values.at)
+  if (instant === 'document' && policy.maxAgeMs !== undefined) {
+    // The document's age at its own timestamp is always zero: the limit would check nothing.
+    throw new UsageError('--max-age cannot be combined with --at document')
+  }
   const trustedRoots = await readRoots(io, values.root ?? [])
   const bytes = await readDocument(io, path)
 
@@ -85,15 +93,20 @@ function readTimestamp(bytes: Uint8Array): number {
   return parseAttestationPayload(decodeSign1(bytes).payload).timestamp
 }
 
+/** Each `--root` file holds one or more PEM certificates; every one of them is pinned. */
 async function readRoots(io: CliIo, paths: readonly string[]): Promise<TrustedRoots> {
   if (paths.length === 0) return AWS_NITRO_ROOTS
   const pems: string[] = []
   for (const path of paths) {
+    let bytes: Uint8Array
     try {
-      pems.push(await io.readText(path))
+      bytes = await io.readInput(path, MAX_ROOT_FILE_BYTES)
     } catch (error) {
       throw readFailure(path, error)
     }
+    const found = bytes.byteLength > MAX_ROOT_FILE_BYTES ? null : textOf(bytes).match(PEM_BLOCKS)
+    if (found === null) throw new UsageError(`--root ${path}: not a PEM certificate file`)
+    pems.push(...found)
   }
   try {
     return trustRootCertificates(pems)
@@ -115,7 +128,7 @@ function report(
       ...(code === undefined ? {} : { code }),
       ...summary,
     }
-    io.stdout(`${JSON.stringify(result, null, 2)}\n`)
+    io.stdout(`${printableJson(JSON.stringify(result, null, 2))}\n`)
     return
   }
   const lines = [

@@ -1,6 +1,6 @@
 /** The command line's boundary to the process: output streams, bounded file reads and the clock. */
 
-import { open, readFile } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { asBytes } from '../../shared/bytes/bytes.js'
 
 /** What a command may do to the outside world; tests pass a fake that records it. */
@@ -9,8 +9,6 @@ export interface CliIo {
   readonly stderr: (text: string) => void
   /** Reads at most `maxBytes + 1` bytes of a file (`-` is standard input), so size is checkable. */
   readonly readInput: (path: string, maxBytes: number) => Promise<Uint8Array>
-  /** Reads a small text file, such as a PEM certificate. */
-  readonly readText: (path: string) => Promise<string>
   /** Milliseconds since the epoch. */
   readonly now: () => number
 }
@@ -29,7 +27,6 @@ export function createProcessIo(streams: ProcessStreams = process): CliIo {
     stderr: (text) => void streams.stderr.write(text),
     readInput: (path, maxBytes) =>
       path === '-' ? readStream(streams.stdin, maxBytes) : readFileHead(path, maxBytes),
-    readText: (path) => readFile(path, 'utf8'),
     now: () => Date.now(),
   }
 }

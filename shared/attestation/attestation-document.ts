@@ -4,6 +4,7 @@ import { decodeStrict } from '../cbor/decode-strict.js'
 import { isCborArray, isCborBytes, isCborMap, type CborValue } from '../cbor/cbor-value.js'
 import { isAllZero } from '../bytes/bytes.js'
 import { CloisterError } from '../errors/cloister-error.js'
+import { MAX_INSTANT_MS } from './instant.js'
 
 /**
  * An attestation document payload (aws-nitro-enclaves-nsm-api `attestation_process.md` §3.2.2).
@@ -31,6 +32,8 @@ export const MAX_PCR_INDEX = 31 // attestation_process.md §3.2.2: index 0..31
 export const MAX_OPTIONAL_FIELD_BYTES = 1024
 /** attestation_process.md §3.2.2: certificate and cabundle entries are 1..1024 bytes. */
 export const MAX_CERTIFICATE_BYTES = 1024
+/** Real bundles hold 4 certificates; each one costs a parse before any signature is checked. */
+export const MAX_CABUNDLE_CERTIFICATES = 8
 const MAX_MODULE_ID_LENGTH = 255 // attestation_process.md: module_id is 1..255 characters
 const MAX_PAYLOAD_DEPTH = 3 // map → pcrs map / cabundle array → value
 
@@ -68,8 +71,8 @@ export function parseAttestationPayload(payload: Uint8Array): AttestationDocumen
   if (moduleId.length > MAX_MODULE_ID_LENGTH) malformed()
   if (map.get('digest') !== 'SHA384') malformed() // §3.2.2: the only digest Nitro uses
   const timestamp = map.get('timestamp')
-  // Our decoder yields a number up to 2^53 - 1 and a bigint beyond: ms that large are not a date.
-  if (typeof timestamp !== 'number' || timestamp <= 0) malformed()
+  // Our decoder yields a number up to 2^53 - 1 and a bigint beyond; a Date ends at 8.64e15 ms.
+  if (typeof timestamp !== 'number' || timestamp <= 0 || timestamp > MAX_INSTANT_MS) malformed()
 
   return {
     moduleId,
@@ -102,7 +105,9 @@ function readCertificate(value: CborValue | undefined): Uint8Array {
 }
 
 function readCabundle(value: CborValue | undefined): Uint8Array[] {
-  if (!isCborArray(value) || value.length === 0) malformed()
+  if (!isCborArray(value) || value.length === 0 || value.length > MAX_CABUNDLE_CERTIFICATES) {
+    malformed()
+  }
   return value.map(readCertificate)
 }
 

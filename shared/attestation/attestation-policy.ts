@@ -3,6 +3,7 @@
 import { createPublicKey } from 'node:crypto'
 import { equalBytes } from '../bytes/bytes.js'
 import { CloisterError } from '../errors/cloister-error.js'
+import { assertInstant } from './instant.js'
 import {
   isDebugDocument,
   MAX_PCR_INDEX,
@@ -59,6 +60,7 @@ export function checkAttestationPolicy(
   policy: AttestationPolicy,
   now: number,
 ): void {
+  assertInstant(now)
   assertPolicyWellFormed(policy)
   if (policy.allowDebug !== true && isDebugDocument(document)) {
     throw new CloisterError('ERR_ATTESTATION_DEBUG')
@@ -114,6 +116,8 @@ function assertPolicyWellFormed(policy: AttestationPolicy): void {
       if (value.byteLength !== PCR_BYTES) throw new CloisterError('ERR_POLICY_INVALID')
     }
   }
+  // An empty expected nonce would match every document that carries an empty one: no freshness.
+  if (policy.nonce?.byteLength === 0) throw new CloisterError('ERR_POLICY_INVALID')
   for (const bound of [policy.maxAgeMs, policy.maxFutureSkewMs]) {
     if (bound !== undefined && !(Number.isFinite(bound) && bound >= 0)) {
       throw new CloisterError('ERR_POLICY_INVALID')
@@ -139,9 +143,15 @@ function hasPublicKeyOfKind(document: AttestationDocument, kind: PublicKeyRequir
     // aborts the process when such a key is used; the export throws for it instead.
     key.export({ format: 'der', type: 'spki' })
     if (kind === 'ec-spki') return key.asymmetricKeyType === 'ec'
-    // Node reports modulusLength for every RSA key.
-    const details = key.asymmetricKeyDetails as { modulusLength: number }
-    return key.asymmetricKeyType === 'rsa' && details.modulusLength >= MIN_RSA_BITS
+    // Node reports modulusLength and publicExponent for every RSA key. An even or tiny exponent
+    // (e = 1 leaves the "ciphertext" equal to the plaintext) is not a usable encryption key.
+    const details = key.asymmetricKeyDetails as { modulusLength: number; publicExponent: bigint }
+    return (
+      key.asymmetricKeyType === 'rsa' &&
+      details.modulusLength >= MIN_RSA_BITS &&
+      details.publicExponent >= 3n &&
+      details.publicExponent % 2n === 1n
+    )
   } catch {
     return false // not DER SPKI: real documents carry raw keys (SOURCES.md), which are not this kind
   }

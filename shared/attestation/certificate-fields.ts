@@ -99,7 +99,7 @@ function readTime(element: DerElement | undefined): number {
   const rest = text.slice(yearDigits, -1) // MMDDHHMMSS
   const iso = `${String(year).padStart(4, '0')}-${rest.slice(0, 2)}-${rest.slice(2, 4)}T${rest.slice(4, 6)}:${rest.slice(6, 8)}:${rest.slice(8, 10)}.000Z`
   const ms = Date.parse(iso)
-  // Refuse what Date would roll over or not read (month 13, February 30, hour 24, year 0001).
+  // Refuse what Date would roll over or not read (month 13, February 30, hour 24).
   if (Number.isNaN(ms) || new Date(ms).toISOString() !== iso) throw new CloisterError(CODE)
   return ms
 }
@@ -136,22 +136,28 @@ function readExtensions(wrapper: DerElement | undefined): ExtensionFields {
   for (const extension of list) {
     const [oid, second, third] = readDerElements(expect(extension, TAG_SEQUENCE).content, CODE)
     // Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
-    const critical = second?.tag === TAG_BOOLEAN && second.content[0] === 0xff
+    // DER writes TRUE as 0xff; OpenSSL takes any non-zero octet as true, and so do we.
+    const critical = second?.tag === TAG_BOOLEAN && isTrue(second)
     const value = expect(second?.tag === TAG_BOOLEAN ? third : second, TAG_OCTET_STRING).content
     const id = toHex(expect(oid, TAG_OID).content)
     if (id === OID_BASIC_CONSTRAINTS) {
       // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }
       for (const item of readDerElements(readSequence(value), CODE)) {
-        if (item.tag === TAG_BOOLEAN) isCa = item.content[0] === 0xff
+        if (item.tag === TAG_BOOLEAN) isCa = isTrue(item)
         else pathLength = readSmallInteger(expect(item, TAG_INTEGER).content)
       }
     } else if (id === OID_KEY_USAGE) {
-      keyUsage = expect(readDerElement(value, CODE), TAG_BIT_STRING).content.subarray(1)
+      // A copy: cached facts must not share bytes with a document its caller may wipe.
+      keyUsage = expect(readDerElement(value, CODE), TAG_BIT_STRING).content.slice(1)
     } else if (critical) {
       hasUnknownCritical = true
     }
   }
   return { isCa, pathLength, keyUsage, hasUnknownCritical }
+}
+
+function isTrue(element: DerElement): boolean {
+  return element.content.some((octet) => octet !== 0)
 }
 
 function expect(element: DerElement | undefined, tag: number): DerElement {

@@ -7,6 +7,7 @@ import { verifyEcdsaRaw } from '../cose/verify-ecdsa.js'
 import { CloisterError } from '../errors/cloister-error.js'
 import { parseAttestationPayload, type AttestationDocument } from './attestation-document.js'
 import type { CertificateCache } from './certificate-cache.js'
+import { assertInstant } from './instant.js'
 import { AWS_NITRO_ROOTS, type TrustedRoots } from './trusted-roots.js'
 import { inspectChain, verifyChainLinks, type ChainLink } from './verify-certificate-chain.js'
 
@@ -41,6 +42,7 @@ export function verifyAttestation(
   bytes: Uint8Array,
   options: VerifyAttestationOptions,
 ): AttestationDocument {
+  assertInstant(options.now)
   if (bytes.byteLength > MAX_ATTESTATION_BYTES) throw new CloisterError('ERR_ATTESTATION_TOO_LARGE')
   const sign1 = decodeSign1(bytes, {
     maxBytes: MAX_ATTESTATION_BYTES,

@@ -59,8 +59,11 @@ export function inspectChain(
     const issuerFingerprint = index === 0 ? PINNED_ROOT : (fingerprints[index - 1] as string)
     const cached = index === 0 ? root : options.cache?.get(fingerprint, issuerFingerprint)
     const facts = cached ?? readCertificateFacts(der, fingerprint)
-    if (options.now < facts.notBefore) throw new CloisterError('ERR_ATTESTATION_CERT_NOT_YET_VALID')
-    if (options.now > facts.notAfter) throw new CloisterError('ERR_ATTESTATION_CERT_EXPIRED')
+    // Written to fail closed: a comparison with anything but a number is false.
+    if (!(options.now >= facts.notBefore)) {
+      throw new CloisterError('ERR_ATTESTATION_CERT_NOT_YET_VALID')
+    }
+    if (!(options.now <= facts.notAfter)) throw new CloisterError('ERR_ATTESTATION_CERT_EXPIRED')
     // RFC 5280 §6.1.4: path length counts the CA certificates between this one and the leaf.
     const casBelow = leafIndex - 1 - index
     const profileHolds =

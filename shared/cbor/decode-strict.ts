@@ -13,11 +13,21 @@ export interface StrictDecodeOptions {
   readonly maxDepth?: number
   /** Accept one tag around the top-level item (COSE's tag 18); tags anywhere else are refused. */
   readonly allowTopLevelTag?: boolean
+  /** Most entries one map may hold. */
+  readonly maxMapEntries?: number
 }
 
 export const DEFAULT_MAX_CBOR_BYTES = 64 * 1024 // 64 KiB: the largest attestation document we accept
 export const DEFAULT_MAX_CBOR_DEPTH = 16
 export const HARD_MAX_CBOR_DEPTH = 256
+/**
+ * V8 hashes integer map keys without a seed, so crafted colliding keys make each insertion cost
+ * the size of the map: the cap keeps a hostile map's decoding linear in practice. Every format we
+ * decode has small maps (a Nitro payload has 9 keys, its PCR map at most 32).
+ */
+export const DEFAULT_MAX_MAP_ENTRIES = 64
+/** An indefinite string may come in many chunks; each costs a little, so their number is bounded. */
+export const MAX_STRING_CHUNKS = 256
 
 // RFC 8949 §3: major types, and the additional-information values with a fixed meaning.
 const MAJOR_UNSIGNED = 0
@@ -43,6 +53,7 @@ interface Cursor {
   readonly maxBytes: number
   readonly maxDepth: number
   readonly allowTopLevelTag: boolean
+  readonly maxMapEntries: number
   position: number
 }
 
@@ -69,6 +80,7 @@ export function decodeStrict(input: Uint8Array, options: StrictDecodeOptions = {
     // Decoding recurses once per level: the hard cap keeps any caller far from the stack limit.
     maxDepth: Math.min(options.maxDepth ?? DEFAULT_MAX_CBOR_DEPTH, HARD_MAX_CBOR_DEPTH),
     allowTopLevelTag: options.allowTopLevelTag ?? false,
+    maxMapEntries: options.maxMapEntries ?? DEFAULT_MAX_MAP_ENTRIES,
     position: 0,
   }
   const value = readItem(cursor, 0)
@@ -189,6 +201,7 @@ function readChunks(cursor: Cursor, major: number): Uint8Array {
     if (head === BREAK) break
     const info = head & 0x1f
     if (head >> 5 !== major || info === INFO_INDEFINITE) fail('ERR_CBOR_MALFORMED')
+    if (chunks.length === MAX_STRING_CHUNKS) fail('ERR_CBOR_TOO_MANY_ITEMS')
     const chunk = readBytes(cursor, info)
     // Each chunk is a text string of its own, so a code point cannot span two chunks (§3.2.3).
     if (major === MAJOR_TEXT) decodeText(chunk)
@@ -247,10 +260,14 @@ function readMap(cursor: Cursor, info: number, depth: number): Map<CborKey, Cbor
     map.set(key, readItem(cursor, depth))
   }
   if (info === INFO_INDEFINITE) {
-    while (!atBreak(cursor)) readEntry()
+    while (!atBreak(cursor)) {
+      if (map.size === cursor.maxMapEntries) fail('ERR_CBOR_TOO_MANY_ITEMS')
+      readEntry()
+    }
     return map
   }
   const count = checkDeclared(cursor, readArgument(cursor, info), 2)
+  if (count > cursor.maxMapEntries) fail('ERR_CBOR_TOO_MANY_ITEMS')
   for (let index = 0; index < count; index += 1) readEntry()
   return map
 }

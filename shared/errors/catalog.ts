@@ -14,6 +14,10 @@ export const ERROR_CATALOG = {
     message: 'A CBOR length prefix declares more data than the input may hold.',
   },
   ERR_CBOR_TOO_DEEP: { status: 400, message: 'The CBOR input is nested too deeply.' },
+  ERR_CBOR_TOO_MANY_ITEMS: {
+    status: 400,
+    message: 'A CBOR map or string has more entries or chunks than allowed.',
+  },
   ERR_CBOR_DUPLICATE_KEY: { status: 400, message: 'A CBOR map repeats a key.' },
   ERR_CBOR_TAG_NOT_ALLOWED: {
     status: 400,
@@ -97,6 +101,10 @@ export const ERROR_CATALOG = {
   ERR_ATTESTATION_PUBLIC_KEY: {
     status: 403,
     message: 'The attestation document does not carry a public key of the required kind.',
+  },
+  ERR_CLOCK_INVALID: {
+    status: 500,
+    message: 'The verification instant is not a valid time.',
   },
   ERR_POLICY_INVALID: {
     status: 500,

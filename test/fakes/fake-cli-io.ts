@@ -32,11 +32,6 @@ export function createRecordingIo(
         const bytes = typeof file === 'string' ? new TextEncoder().encode(file) : file
         return bytes.slice(0, maxBytes + 1)
       }),
-    readText: (path) =>
-      Promise.resolve().then(() => {
-        const file = load(path)
-        return typeof file === 'string' ? file : new TextDecoder().decode(file)
-      }),
     now: () => options.now ?? Date.UTC(2026, 10, 27),
     out: () => out,
     err: () => err,

@@ -1,7 +1,7 @@
 /** `cloister attest inspect`: the dump of a real document and of broken ones. */
 
 import t from 'tap'
-import { printable } from '../../../scripts/cli/printable.js'
+import { printable, printableJson } from '../../../scripts/cli/printable.js'
 import { runCli } from '../../../scripts/cli/run-cli.js'
 import { createTestPki, forgeDocument } from '../../fakes/test-pki.js'
 import { createRecordingIo } from '../../fakes/fake-cli-io.js'
@@ -70,6 +70,10 @@ t.test(
   async (t) => {
     t.equal(printable('i-0\u001b[2J\u0007ok\u202e\u009b'), 'i-0\\u{1b}[2J\\u{7}ok\\u{202e}\\u{9b}')
     t.equal(printable('plain text, é ü'), 'plain text, é ü')
+    t.equal(printable('a\u200eb\u2028c\u061c'), 'a\\u{200e}b\\u{2028}c\\u{61c}')
+    const json = printableJson(JSON.stringify({ id: 'x\u009b2J\u202e' }))
+    t.equal(json, '{"id":"x\\u009b2J\\u202e"}')
+    t.same(JSON.parse(json), { id: 'x\u009b2J\u202e' }, 'the same JSON value')
     const pki = await createTestPki()
     const document = forgeDocument({ pki, fields: { module_id: 'i-0\u001b]0;pwned\u0007' } })
     const inspected = await inspect(['doc'], { doc: document })

@@ -1,5 +1,6 @@
 /** `cloister attest verify`: exit statuses, codes and output for real documents and bad usage. */
 
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { runCli } from '../../../scripts/cli/run-cli.js'
 import { toBase64 } from '../../../shared/bytes/bytes.js'
@@ -168,6 +169,24 @@ t.test('--root pins another root', async (t) => {
       '',
     ].join('\n'),
   )
+  // A PEM bundle pins every certificate in it.
+  const bundle = `${pki.root.pem}\n${readFileSync(`${NITRO}/aws-nitro-root-g1.pem`, 'utf8')}`
+  const both = {
+    ...files,
+    'bundle.pem': bundle,
+    'huge.pem': 'x'.repeat(64 * 1024 + 1),
+    'fake.pem': '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+  }
+  t.equal((await verify(['doc.cose', '--root', 'bundle.pem', '--at', 'document'], both)).status, 0)
+  const real = await verify(
+    [`${NITRO}/anjuna-2.cose`, '--root', 'bundle.pem', '--at', 'document'],
+    both,
+  )
+  t.equal(real.status, 0)
+  t.equal((await verify(['doc.cose', '--root', 'huge.pem'], both)).status, 2)
+  const fake = await verify(['doc.cose', '--root', 'fake.pem'], both)
+  t.equal(fake.status, 2)
+  t.match(fake.err, /--root takes a PEM certificate file/)
   const untrusted = await verify(['doc.cose', '--at', 'document'], files)
   t.match(untrusted.out, /^rejected: ERR_ATTESTATION_UNTRUSTED_ROOT/)
   const aws = await verify([
@@ -200,6 +219,8 @@ t.test('usage errors exit 2 with a message and the usage', async (t) => {
     'missing file': ['/nonexistent/doc.cose'],
     'missing root': [doc, '--root', '/nonexistent/root.pem'],
     'root not a certificate': [doc, '--root', `${NITRO}/anjuna-2.cose`],
+    'root not PEM text': [doc, '--root', `${NITRO}/manifest.json`],
+    'max-age at the document instant': [doc, '--at', 'document', '--max-age', '60'],
   }
   for (const [name, args] of Object.entries(cases)) {
     const result = await verify(args)

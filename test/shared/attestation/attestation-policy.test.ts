@@ -1,6 +1,6 @@
 /** Policy decisions over authentic documents: fail-closed, in a fixed order, each with its code. */
 
-import { generateKeyPairSync } from 'node:crypto'
+import { createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { exactCode } from '../../helpers/exact-code.js'
 import t from 'tap'
 import type { AttestationDocument } from '../../../shared/attestation/attestation-document.js'
@@ -84,6 +84,10 @@ t.test('mismatched, missing and empty-list PCR policies refuse', (t) => {
   refuse({ pcrs: [new Map([[0, new Uint8Array(47)]])] }, 'ERR_POLICY_INVALID', '47 bytes')
   refuse({ pcrs: 'any', maxAgeMs: -1 }, 'ERR_POLICY_INVALID', 'negative age')
   refuse({ pcrs: 'any', maxFutureSkewMs: Number.NaN }, 'ERR_POLICY_INVALID', 'NaN skew')
+  refuse({ pcrs: 'any', nonce: new Uint8Array(0) }, 'ERR_POLICY_INVALID', 'an empty nonce')
+  t.throws(() => checkAttestationPolicy(documentWith(), pinned, Number.NaN), {
+    code: /^ERR_CLOCK_INVALID$/,
+  })
   t.end()
 })
 
@@ -165,6 +169,20 @@ t.test('the public key kind is enforced', (t) => {
   refuse(ec, 'rsa-spki')
   refuse(rsa, 'ec-spki')
   refuse(spki('rsa', 1024), 'rsa-spki')
+  const withExponent = (e: string) => {
+    const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+      format: 'jwk',
+    })
+    return asBytes(
+      createPublicKey({ key: { ...jwk, e }, format: 'jwk' }).export({
+        format: 'der',
+        type: 'spki',
+      }),
+    )
+  }
+  check(withExponent('Aw'), 'rsa-spki') // e = 3
+  refuse(withExponent('AQ'), 'rsa-spki') // e = 1: encryption is the identity
+  refuse(withExponent('BA'), 'rsa-spki') // e = 4: even
   refuse(new TextEncoder().encode('my super secret key'), 'rsa-spki')
   // A P-384 SPKI whose point is at infinity: importable, but unusable (and fatal to use on Node 20).
   const infinity = Buffer.from('3016301006072a8648ce3d020106052b8104002203020000', 'hex')

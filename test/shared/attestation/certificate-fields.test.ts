@@ -157,6 +157,20 @@ t.test('basicConstraints with and without the critical flag and path length', (t
   t.end()
 })
 
+t.test('a BOOLEAN is true for any non-zero octet, as OpenSSL reads it', (t) => {
+  const loose = tlv(0x01, bytes(0x01))
+  t.equal(
+    readCertificateFields(certificate(extension(OTHER, loose, tlv(0x04, tlv(0x05)))))
+      .hasUnknownCritical,
+    true,
+  )
+  t.equal(
+    readCertificateFields(certificate(extension(BASIC_CONSTRAINTS, constraints(loose)))).isCa,
+    true,
+  )
+  t.end()
+})
+
 t.test('unknown extensions matter only when critical', (t) => {
   const value = tlv(0x04, tlv(0x05))
   t.equal(readCertificateFields(certificate(extension(OTHER, value))).hasUnknownCritical, false)

@@ -486,3 +486,34 @@ t.test('every kind of bad input gets its own code', (t) => {
   t.equal(new Set(Object.values(cases).map(([, code]) => code)).size, Object.keys(cases).length)
   t.end()
 })
+
+t.test('the review findings stay fixed', (t) => {
+  // M1: an instant that is not a whole number of ms would switch every time check off.
+  for (const now of [Number.NaN, undefined, '2021-03-17', -1, 1.5, 8.64e15 + 1]) {
+    t.throws(() => verifyAttestation(forgeDocument({ pki }), { ...base, now: now as number }), {
+      code: /^ERR_CLOCK_INVALID$/,
+    })
+  }
+  // L2: a timestamp past what a Date can hold is not a date.
+  rejects(
+    t,
+    forgeDocument({ pki, fields: { timestamp: 8.64e15 + 1 } }),
+    'ERR_ATTESTATION_MALFORMED',
+  )
+  // L6: at most 8 certificates in cabundle.
+  const long = Array.from({ length: 9 }, () => pki.root.der)
+  rejects(t, forgeDocument({ pki, fields: { cabundle: long } }), 'ERR_ATTESTATION_MALFORMED')
+  // H1: a 64 KiB header of colliding integer keys is refused before it is hashed at length.
+  const many = new Map<number, CborValue>(
+    Array.from({ length: 65 }, (_, index) => [index * 2 ** 20, null]),
+  )
+  rejects(t, forgeDocument({ pki, unprotectedHeader: many }), 'ERR_CBOR_TOO_MANY_ITEMS')
+  // L3: wiping a returned document does not poison the cache.
+  const cache = createCertificateCache()
+  const bytes = forgeDocument({ pki })
+  const document = verifyAttestation(bytes, { ...base, cache })
+  document.certificate.fill(0)
+  for (const der of document.cabundle) der.fill(0)
+  t.ok(verifyAttestation(bytes, { ...base, cache }), 'still accepted through the warm cache')
+  t.end()
+})

@@ -792,3 +792,32 @@ t.test('only CloisterErrors with CBOR codes escape, on seeded random and mutated
   )
   t.end()
 })
+
+t.test('map entries and string chunks are capped (integer keys hash without a seed in V8)', (t) => {
+  const mapOf = (count: number, indefinite: boolean) => {
+    const entries = Array.from({ length: count }, (_, index) => [
+      0x19,
+      index >> 8,
+      index & 0xff,
+      0xf6,
+    ])
+    const head = indefinite ? [0xbf] : count < 24 ? [0xa0 + count] : [0xb8, count]
+    return Uint8Array.from([...head, ...entries.flat(), ...(indefinite ? [0xff] : [])])
+  }
+  for (const indefinite of [false, true]) {
+    t.equal((decodeStrict(mapOf(64, indefinite)) as Map<unknown, unknown>).size, 64)
+    t.throws(() => decodeStrict(mapOf(65, indefinite)), { code: /^ERR_CBOR_TOO_MANY_ITEMS$/ })
+    t.equal(
+      (decodeStrict(mapOf(100, indefinite), { maxMapEntries: 100 }) as Map<unknown, unknown>).size,
+      100,
+    )
+    t.throws(() => decodeStrict(mapOf(3, indefinite), { maxMapEntries: 2 }), {
+      code: /^ERR_CBOR_TOO_MANY_ITEMS$/,
+    })
+  }
+  const chunks = (count: number) =>
+    Uint8Array.from([0x5f, ...new Array<number>(count).fill(0x40), 0xff])
+  t.same(decodeStrict(chunks(256)), new Uint8Array(0))
+  t.throws(() => decodeStrict(chunks(257)), { code: /^ERR_CBOR_TOO_MANY_ITEMS$/ })
+  t.end()
+})
