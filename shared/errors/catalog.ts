@@ -139,8 +139,17 @@ export const ERROR_CATALOG = {
     message: 'The enclave answered with fields that do not match the operation.',
   },
   ERR_ENCLAVE_UNAVAILABLE: { status: 503, message: 'The enclave is not available.' },
+  ERR_ENCLAVE_BUSY: {
+    status: 503,
+    message: 'Too many calls to the enclave are waiting; try again shortly.',
+  },
   ERR_ENCLAVE_TIMEOUT: { status: 504, message: 'The enclave did not answer in time.' },
   ERR_ENCLAVE_INTERNAL: { status: 500, message: 'The enclave failed to handle the request.' },
+
+  ERR_CONFIGURATION_INVALID: {
+    status: 500,
+    message: 'The enclave configuration is not valid.',
+  },
 
   // The simulated Nitro host.
   ERR_SIM_STATE: {

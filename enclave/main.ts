@@ -1,0 +1,52 @@
+/** The enclave's composition root: wires the real NSM channel, parent channel, clock and keys. */
+
+import { createCertificateCache } from '../shared/attestation/certificate-cache.js'
+import { trustRootCertificates } from '../shared/attestation/trusted-roots.js'
+import { decodeEnclaveConfiguration } from '../shared/image/enclave-configuration.js'
+import { encodeReply } from '../shared/protocol/envelope.js'
+import { createFramedChannel } from '../shared/protocol/framed-channel.js'
+import { encodeBody, PROTOCOL_VERSION } from '../shared/protocol/ops.js'
+import { generateEnclaveKeys } from './keys/enclave-keys.js'
+import { describeNsm, describePcr } from './nsm/nsm-calls.js'
+import { createNsmOverChannel } from './nsm/nsm-over-channel.js'
+import { createHandlers, dispatch } from './service.js'
+import { openFdStream } from './transport/open-fd-stream.js'
+
+/** File descriptors the launcher passes: the parent's channel and the NSM device's. */
+export const PARENT_FD = 3
+export const NSM_FD = 4
+
+/**
+ * Boots the enclave: reads its measured configuration (base64 CBOR, the first argument), makes its
+ * keys, reads PCR0–4 from the NSM, then serves the parent and reports `ready`. Any failure ends the
+ * process; the supervisor restarts it.
+ */
+export async function main(argv: readonly string[]): Promise<void> {
+  const configuration = decodeEnclaveConfiguration(Buffer.from(argv[0] ?? '', 'base64'))
+  const nsm = createNsmOverChannel(createFramedChannel(openFdStream(NSM_FD)))
+  const parent = createFramedChannel(openFdStream(PARENT_FD))
+  const keys = generateEnclaveKeys()
+  const { moduleId } = await describeNsm(nsm)
+  const pcrs = new Map<number, Uint8Array>()
+  for (const index of [0, 1, 2, 3, 4]) pcrs.set(index, await describePcr(nsm, index))
+  const handlers = createHandlers({
+    nsm,
+    clock: () => Date.now(),
+    keys,
+    moduleId,
+    sandbox: configuration.sandbox,
+    pcrs,
+    trustedRoots: trustRootCertificates(configuration.trustedRoots),
+    cache: createCertificateCache(),
+  })
+  parent.onMessage((frame) => {
+    void dispatch(handlers, frame).then((answer) => {
+      if (answer === undefined) parent.close()
+      else parent.send(answer)
+    })
+  })
+  // The enclave has nothing to do without its parent: it exits with it.
+  parent.onClose(() => process.exit(0))
+  const body = encodeBody({ protocolVersion: PROTOCOL_VERSION, moduleId })
+  parent.send(encodeReply({ kind: 'event', event: 'ready', body }))
+}

@@ -1,0 +1,109 @@
+/** Request dispatch inside the enclave: one handler per operation, every failure a catalog code. */
+
+import { checkAttestationPolicy } from '../shared/attestation/attestation-policy.js'
+import { isDebugDocument } from '../shared/attestation/attestation-document.js'
+import type { CertificateCache } from '../shared/attestation/certificate-cache.js'
+import type { TrustedRoots } from '../shared/attestation/trusted-roots.js'
+import { verifyAttestation } from '../shared/attestation/verify-attestation.js'
+import type { CborMap } from '../shared/cbor/cbor-value.js'
+import { isCloisterError } from '../shared/errors/cloister-error.js'
+import type { ErrorCode } from '../shared/errors/catalog.js'
+import { decodeRequest, encodeReply } from '../shared/protocol/envelope.js'
+import {
+  assertOpName,
+  decodeOpRequest,
+  encodeBody,
+  PROTOCOL_VERSION,
+  type OpHandlers,
+  type OpName,
+  type SandboxMode,
+} from '../shared/protocol/ops.js'
+import type { EnclaveKeys } from './keys/enclave-keys.js'
+import { requestAttestation } from './nsm/nsm-calls.js'
+import type { Clock, Nsm } from './ports.js'
+
+/** What the handlers work with, wired by the composition root (`main.ts`). */
+export interface EnclaveContext {
+  readonly nsm: Nsm
+  readonly clock: Clock
+  readonly keys: EnclaveKeys
+  readonly moduleId: string
+  readonly sandbox: SandboxMode
+  /** PCR0–4, read from the NSM at boot: they are locked and never change. */
+  readonly pcrs: ReadonlyMap<number, Uint8Array>
+  /** From the measured configuration, never from the parent. */
+  readonly trustedRoots: TrustedRoots
+  readonly cache: CertificateCache
+}
+
+/** The enclave's implementation of every operation in `OPS`. */
+export function createHandlers(context: EnclaveContext): OpHandlers {
+  return {
+    ping: () => Promise.resolve({ now: context.clock() }),
+    describe: () =>
+      Promise.resolve({
+        protocolVersion: PROTOCOL_VERSION,
+        moduleId: context.moduleId,
+        sandbox: context.sandbox,
+        pcrs: context.pcrs,
+      }),
+    // public_key: the RSA recipient key (what KMS encrypts to); user_data: the ECDH key's SPKI.
+    attest: async ({ nonce }) => ({
+      document: await requestAttestation(context.nsm, {
+        nonce,
+        publicKey: context.keys.recipientSpki,
+        userData: context.keys.agreementSpki,
+      }),
+    }),
+    verifyAttestation: ({ document, policy }) => {
+      const now = context.clock()
+      const verified = verifyAttestation(document, {
+        now,
+        trustedRoots: context.trustedRoots,
+        cache: context.cache,
+      })
+      checkAttestationPolicy(verified, policy, now)
+      return Promise.resolve({
+        moduleId: verified.moduleId,
+        timestamp: verified.timestamp,
+        debug: isDebugDocument(verified),
+        pcrs: verified.pcrs,
+        publicKey: verified.publicKey,
+        userData: verified.userData,
+        nonce: verified.nonce,
+      })
+    },
+  }
+}
+
+/**
+ * Answers one request frame. A frame that is not a request envelope gets no answer (`undefined`):
+ * without its id nothing can be answered, so the caller closes the connection. Otherwise the
+ * answer carries the handler's result or a catalog code; an unexpected exception becomes
+ * `ERR_ENCLAVE_INTERNAL` and its details stay inside the enclave.
+ */
+export async function dispatch(
+  handlers: OpHandlers,
+  frame: Uint8Array,
+): Promise<Uint8Array | undefined> {
+  let request
+  try {
+    request = decodeRequest(frame)
+  } catch {
+    return undefined
+  }
+  try {
+    assertOpName(request.op)
+    const body = await run(handlers, request.op, request.body)
+    return encodeReply({ kind: 'response', id: request.id, ok: true, body })
+  } catch (error) {
+    const code: ErrorCode = isCloisterError(error) ? error.code : 'ERR_ENCLAVE_INTERNAL'
+    return encodeReply({ kind: 'response', id: request.id, ok: false, code })
+  }
+}
+
+async function run(handlers: OpHandlers, op: OpName, body: CborMap): Promise<CborMap> {
+  // One handler per op: the request decoded for `op` is exactly what handlers[op] takes.
+  const handler = handlers[op] as (request: unknown) => Promise<object>
+  return encodeBody(await handler(decodeOpRequest(op, body)))
+}

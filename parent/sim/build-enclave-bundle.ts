@@ -1,0 +1,42 @@
+/** Bundles the enclave program (enclave/enclave.ts and all it imports) into one deterministic file. */
+
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build, type OutputFile } from 'esbuild'
+
+/** The repository root: the nearest folder above this file whose package.json is Cloister's. */
+export function findRepositoryRoot(from = dirname(fileURLToPath(import.meta.url))): string {
+  for (let directory = from; ; directory = dirname(directory)) {
+    const manifest = join(directory, 'package.json')
+    if (existsSync(manifest)) {
+      const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }
+      if (name === 'cloister') return directory
+    }
+    if (dirname(directory) === directory) throw new Error('not inside the cloister repository')
+  }
+}
+
+/**
+ * The enclave bundle: an ES module for Node 20 with every dependency inlined, no source map, no
+ * comments and no timestamps, so the same sources and the same esbuild always give the same bytes
+ * (and so the same PCR2).
+ */
+export async function buildEnclaveBundle(root = findRepositoryRoot()): Promise<Uint8Array> {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: ['enclave/enclave.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    sourcemap: false,
+    legalComments: 'none',
+    charset: 'utf8',
+    logLevel: 'silent',
+    metafile: false,
+  })
+  // With `write: false` and one entry point, esbuild returns exactly one output file.
+  return (result.outputFiles[0] as OutputFile).contents
+}
