@@ -14,7 +14,7 @@ import { createEnclaveClient, type EnclaveClient } from '../host/enclave-client.
 import { buildEnclaveBundle } from './build-enclave-bundle.js'
 import { measureImage, type ImageMeasurements } from './enclave-image.js'
 import { launchEnclave } from './launch-enclave.js'
-import { createSimulatedNsm } from './nsm/simulated-nsm.js'
+import { createSimulatedNsm, type SimulatedNsm } from './nsm/simulated-nsm.js'
 import { serveNsm } from './nsm/serve-nsm.js'
 import { openSimPki, type SimPki } from './sim-pki.js'
 
@@ -57,16 +57,24 @@ async function readRuntime(path: string): Promise<Uint8Array> {
   return runtimeMemo.runtime
 }
 
+/** An image ready to launch: built, written, configured and measured. */
+export interface PreparedImage {
+  readonly pki: SimPki
+  readonly bundle: Uint8Array
+  readonly bundlePath: string
+  readonly configuration: Uint8Array
+  readonly measurements: ImageMeasurements
+  /** Stays the same for a state directory, like the EC2 instance of a real parent. */
+  readonly instanceId: string
+}
+
 /**
- * Measures the image and boots it: the NSM reports the measured PCR0–2 (zeros in debug mode), PCR3
- * from the role ARN and PCR4 from an instance id that stays the same for a state directory.
- *
- * @throws {CloisterError} `ERR_ENCLAVE_UNAVAILABLE` when the enclave exits or stays silent before
- *   it is ready.
+ * Builds (or takes) the bundle, writes it under the state directory, makes the measured
+ * configuration (trusted roots: AWS's and this host's; the sandbox mode) and measures the image.
  */
-export async function startSimulatedEnclave(
-  options: SimulatedHostOptions,
-): Promise<RunningEnclave> {
+export async function prepareImage(
+  options: Pick<SimulatedHostOptions, 'stateDirectory' | 'sandbox' | 'bundle' | 'clock'>,
+): Promise<PreparedImage> {
   const clock = options.clock ?? (() => Date.now())
   const pki = await openSimPki(join(options.stateDirectory, 'sim'), clock())
   const bundle = options.bundle ?? (await buildEnclaveBundle())
@@ -82,25 +90,48 @@ export async function startSimulatedEnclave(
   const runtime = await readRuntime(process.execPath)
   const measurements = measureImage({ runtime, bundle, configuration })
   const instanceId = `i-0${sha256Hex(pki.root.der).slice(0, 16)}`
-  const moduleId = `${instanceId}-enc${randomBytes(8).toString('hex')}`
+  return { pki, bundle, bundlePath, configuration, measurements, instanceId }
+}
+
+/** The simulated NSM of a host that booted `image`, with a fresh module id. */
+export function createHostNsm(
+  image: PreparedImage,
+  options: Pick<SimulatedHostOptions, 'clock' | 'roleArn' | 'debug'>,
+): { readonly nsm: SimulatedNsm; readonly moduleId: string } {
+  const moduleId = `${image.instanceId}-enc${randomBytes(8).toString('hex')}`
   const nsm = createSimulatedNsm({
-    pki,
-    clock,
+    pki: image.pki,
+    clock: options.clock ?? (() => Date.now()),
     random: (length) => new Uint8Array(randomBytes(length)),
     moduleId,
     measurements: new Map([
-      [0, measurements.pcr0],
-      [1, measurements.pcr1],
-      [2, measurements.pcr2],
+      [0, image.measurements.pcr0],
+      [1, image.measurements.pcr1],
+      [2, image.measurements.pcr2],
     ]),
     roleArn: options.roleArn,
-    instanceId,
+    instanceId: image.instanceId,
     debug: options.debug ?? false,
   })
+  return { nsm, moduleId }
+}
+
+/**
+ * Measures the image and boots it: the NSM reports the measured PCR0–2 (zeros in debug mode), PCR3
+ * from the role ARN and PCR4 from an instance id that stays the same for a state directory.
+ *
+ * @throws {CloisterError} `ERR_ENCLAVE_UNAVAILABLE` when the enclave exits or stays silent before
+ *   it is ready.
+ */
+export async function startSimulatedEnclave(
+  options: SimulatedHostOptions,
+): Promise<RunningEnclave> {
+  const image = await prepareImage(options)
+  const { nsm, moduleId } = createHostNsm(image, options)
   const launched = launchEnclave({
     runtimePath: process.execPath,
-    bundlePath,
-    configuration,
+    bundlePath: image.bundlePath,
+    configuration: image.configuration,
     sandbox: options.sandbox,
     asRoot: process.getuid?.() === 0,
   })
@@ -135,5 +166,13 @@ export async function startSimulatedEnclave(
     await stop()
     throw new CloisterError('ERR_ENCLAVE_UNAVAILABLE')
   }
-  return { client, measurements, moduleId, pki, process: launched.process, exited, stop }
+  return {
+    client,
+    measurements: image.measurements,
+    moduleId,
+    pki: image.pki,
+    process: launched.process,
+    exited,
+    stop,
+  }
 }

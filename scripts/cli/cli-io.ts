@@ -1,6 +1,6 @@
 /** The command line's boundary to the process: output streams, bounded file reads and the clock. */
 
-import { open } from 'node:fs/promises'
+import { open, writeFile } from 'node:fs/promises'
 import { asBytes } from '../../shared/bytes/bytes.js'
 
 /** What a command may do to the outside world; tests pass a fake that records it. */
@@ -9,6 +9,10 @@ export interface CliIo {
   readonly stderr: (text: string) => void
   /** Reads at most `maxBytes + 1` bytes of a file (`-` is standard input), so size is checkable. */
   readonly readInput: (path: string, maxBytes: number) => Promise<Uint8Array>
+  /** Writes a whole file (an issued document, a PEM). */
+  readonly writeOutput: (path: string, bytes: Uint8Array | string) => Promise<void>
+  /** Resolves when the process is asked to stop (SIGINT or SIGTERM). */
+  readonly waitForShutdown: () => Promise<void>
   /** Milliseconds since the epoch. */
   readonly now: () => number
 }
@@ -27,6 +31,12 @@ export function createProcessIo(streams: ProcessStreams = process): CliIo {
     stderr: (text) => void streams.stderr.write(text),
     readInput: (path, maxBytes) =>
       path === '-' ? readStream(streams.stdin, maxBytes) : readFileHead(path, maxBytes),
+    writeOutput: (path, bytes) => writeFile(path, bytes),
+    waitForShutdown: () =>
+      new Promise((resolve) => {
+        process.once('SIGINT', resolve)
+        process.once('SIGTERM', resolve)
+      }),
     now: () => Date.now(),
   }
 }

@@ -3,6 +3,9 @@
 import { ATTEST_INSPECT_USAGE, runAttestInspect } from './attest-inspect.js'
 import { ATTEST_VERIFY_USAGE, runAttestVerify } from './attest-verify.js'
 import type { CliIo } from './cli-io.js'
+import { MEASURE_USAGE, runMeasure } from './measure-command.js'
+import { runSimAttest, runSimRoot, SIM_ATTEST_USAGE, SIM_ROOT_USAGE } from './sim-commands.js'
+import { runStart, START_USAGE } from './start-command.js'
 import { UsageError } from './usage-error.js'
 import { ERROR_CATALOG } from '../../shared/errors/catalog.js'
 import { isCloisterError } from '../../shared/errors/cloister-error.js'
@@ -10,8 +13,12 @@ import { isCloisterError } from '../../shared/errors/cloister-error.js'
 export const USAGE = `Usage: cloister <command> [options]
 
 Commands:
+  start                  boot the simulated Nitro host and a sandboxed, supervised enclave
   attest verify FILE|-   verify a Nitro attestation document and a policy (exit 0, 1 or 2)
   attest inspect FILE|-  print a document's fields and certificates without verifying it
+  measure [BUNDLE]       print the PCRs of an enclave image, as nitro-cli does
+  sim root               print the simulated host's root certificate
+  sim attest             issue a document from the simulated NSM (a test vector)
 
 Run "cloister <command> --help" for the options of a command.
 `
@@ -19,8 +26,12 @@ Run "cloister <command> --help" for the options of a command.
 type Command = (args: readonly string[], io: CliIo) => Promise<number>
 
 const COMMANDS: ReadonlyMap<string, { readonly run: Command; readonly usage: string }> = new Map([
+  ['start', { run: (args, io) => runStart(args, io), usage: START_USAGE }],
   ['attest verify', { run: runAttestVerify, usage: ATTEST_VERIFY_USAGE }],
   ['attest inspect', { run: runAttestInspect, usage: ATTEST_INSPECT_USAGE }],
+  ['measure', { run: runMeasure, usage: MEASURE_USAGE }],
+  ['sim root', { run: runSimRoot, usage: SIM_ROOT_USAGE }],
+  ['sim attest', { run: runSimAttest, usage: SIM_ATTEST_USAGE }],
 ])
 
 /** Exit statuses: 0 success, 1 rejected or failed, 2 usage error. */
@@ -39,14 +50,16 @@ export const EXIT_USAGE = 2
  * ```
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const name = argv.slice(0, 2).join(' ')
+  // Commands are one word (`start`) or two (`attest verify`).
+  const twoWords = argv.slice(0, 2).join(' ')
+  const name = COMMANDS.has(twoWords) ? twoWords : (argv[0] ?? '')
   const command = COMMANDS.get(name)
   if (command === undefined) {
     const help = argv.length === 0 || argv[0] === '--help' || argv[0] === 'help'
     ;(help ? io.stdout : io.stderr)(USAGE)
     return help ? EXIT_OK : EXIT_USAGE
   }
-  const args = argv.slice(2)
+  const args = argv.slice(name.split(' ').length)
   if (args.includes('--help')) {
     io.stdout(command.usage)
     return EXIT_OK
