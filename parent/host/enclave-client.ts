@@ -113,7 +113,13 @@ export function createEnclaveClient(
           settle(id)?.reject(new CloisterError('ERR_ENCLAVE_TIMEOUT'))
         }, timeoutMs)
         pending.set(id, { op, resolve: resolve as (body: unknown) => void, reject, timer })
-        channel.send(encodeRequest({ id, op, body: encodeBody(request) }))
+        try {
+          channel.send(encodeRequest({ id, op, body: encodeBody(request) }))
+        } catch (error) {
+          // Never sent (say, over the frame limit): it is not in flight and has no deadline.
+          settle(id)
+          throw error
+        }
       })
     },
     onEvent(listener) {

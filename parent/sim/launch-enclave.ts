@@ -1,7 +1,17 @@
 /** Starts the enclave process isolated like a Nitro enclave: no network, no disk, no privileges. */
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Socket } from 'node:net'
 import type { SandboxMode } from '../../shared/protocol/ops.js'
 import {
@@ -31,6 +41,22 @@ export interface Command {
 }
 
 const NOBODY = '65534' // uid and gid of nobody
+/** The fd on which bubblewrap reads the bundle's bytes (`--ro-bind-data`): no host path needed. */
+export const BUNDLE_FD = 5
+/**
+ * Every launch starts from an empty environment with only a PATH to find the tools: nothing the
+ * parent's environment holds (NODE_OPTIONS, for one) may reach the enclave's runtime unmeasured.
+ */
+const CLEAN_ENV = ['-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin']
+/** Drops to nobody before bubblewrap starts, so even the host sees the enclave as uid 65534. */
+const AS_NOBODY = [
+  'setpriv',
+  `--reuid=${NOBODY}`,
+  `--regid=${NOBODY}`,
+  '--clear-groups',
+  '--inh-caps=-all',
+  '--bounding-set=-all',
+]
 const DEFAULT_LIBRARY_PATHS = ['/lib', '/lib64', '/usr/lib']
 
 /**
@@ -57,6 +83,8 @@ export function sandboxCommand(options: LaunchOptions): Command {
         .filter((path) => existsSync(path))
         .flatMap((path) => ['--ro-bind', path, path])
       const network = options.asRoot === true ? [] : ['--unshare-net']
+      // As root: `unshare` makes a network namespace with nothing up (bubblewrap would raise `lo`),
+      // then `setpriv` drops to nobody, and bubblewrap maps nobody to nobody in its namespace.
       const bwrap = [
         'bwrap',
         '--unshare-user',
@@ -78,8 +106,8 @@ export function sandboxCommand(options: LaunchOptions): Command {
         '--ro-bind',
         options.runtimePath,
         RUNTIME_PATH_IN_SANDBOX,
-        '--ro-bind',
-        options.bundlePath,
+        '--ro-bind-data',
+        String(BUNDLE_FD),
         BUNDLE_PATH_IN_SANDBOX,
         '--chdir',
         '/',
@@ -87,13 +115,15 @@ export function sandboxCommand(options: LaunchOptions): Command {
         RUNTIME_PATH_IN_SANDBOX,
         ...launchArguments(options.configuration),
       ]
-      const outer = options.asRoot === true ? ['unshare', '--net', '--'] : []
-      return { program: 'prlimit', args: [...noCore, ...outer, ...bwrap] }
+      const outer = options.asRoot === true ? ['unshare', '--net', '--', ...AS_NOBODY, '--'] : []
+      return { program: 'env', args: [...CLEAN_ENV, 'prlimit', ...noCore, ...outer, ...bwrap] }
     }
     case 'unshare':
       return {
-        program: 'prlimit',
+        program: 'env',
         args: [
+          ...CLEAN_ENV,
+          'prlimit',
           ...noCore,
           'unshare',
           '--net',
@@ -103,12 +133,7 @@ export function sandboxCommand(options: LaunchOptions): Command {
           '--fork',
           '--kill-child',
           '--',
-          'setpriv',
-          `--reuid=${NOBODY}`,
-          `--regid=${NOBODY}`,
-          '--clear-groups',
-          '--inh-caps=-all',
-          '--bounding-set=-all',
+          ...AS_NOBODY,
           '--no-new-privs',
           '--',
           options.runtimePath,
@@ -117,8 +142,8 @@ export function sandboxCommand(options: LaunchOptions): Command {
       }
     case 'none':
       return {
-        program: 'prlimit',
-        args: [...noCore, options.runtimePath, ...hostArguments(options)],
+        program: 'env',
+        args: [...CLEAN_ENV, 'prlimit', ...noCore, options.runtimePath, ...hostArguments(options)],
       }
   }
 }
@@ -149,16 +174,38 @@ export interface LaunchedEnclave {
  * stdout and stderr are discarded: on Nitro its console is only readable in debug mode.
  */
 export function launchEnclave(options: LaunchOptions): LaunchedEnclave {
-  const { program, args } = sandboxCommand(options)
+  // In the unshare fallback the runtime reads the bundle by path as nobody, so it gets a copy in
+  // a directory nobody may enter; bubblewrap instead reads the bytes from fd 5 as it starts.
+  const copy = options.sandbox === 'unshare' ? copyForNobody(options.bundlePath) : undefined
+  const { program, args } = sandboxCommand(
+    copy === undefined ? options : { ...options, bundlePath: copy.bundlePath },
+  )
+  const bundleFd = openSync(options.bundlePath, 'r')
   const child = spawn(program, args, {
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
-    // Only what finds the launcher tools; bubblewrap then clears even that.
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', bundleFd],
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, // `env -i` then starts from nothing
   })
+  closeSync(bundleFd)
+  child.once('exit', () => copy?.remove())
   return {
     process: child,
     parentStream: child.stdio[3] as Socket,
     nsmStream: child.stdio[4] as Socket,
+  }
+}
+
+/** A copy of the bundle that uid 65534 can read: a fresh 0755 directory in the temp folder. */
+function copyForNobody(bundlePath: string): { bundlePath: string; remove: () => void } {
+  const directory = mkdtempSync(join(tmpdir(), 'cloister-enclave-'))
+  chmodSync(directory, 0o755)
+  const copy = join(directory, 'enclave.mjs')
+  copyFileSync(bundlePath, copy)
+  chmodSync(copy, 0o644)
+  return {
+    bundlePath: copy,
+    remove: () => {
+      rmSync(directory, { recursive: true, force: true })
+    },
   }
 }
 
