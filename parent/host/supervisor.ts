@@ -110,12 +110,15 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
   const ping = async () => {
     const enclave = current
     if (enclave === undefined) return
-    try {
-      await enclave.client.call('ping', {}, { timeoutMs: settings.pingTimeoutMs })
-    } catch {
-      // A hung or broken enclave: kill it; its exit triggers the restart.
-      if (current === enclave) await enclave.stop()
-    }
+    const healthy = await enclave.client
+      .call('ping', {}, { timeoutMs: settings.pingTimeoutMs })
+      .then(
+        () => true,
+        () => false,
+      )
+    // A hung or broken enclave: kill it; its exit triggers the restart. (Stopping one that was
+    // already replaced is harmless: it has exited.)
+    if (!healthy) await enclave.stop()
   }
 
   void boot()
