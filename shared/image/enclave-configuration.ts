@@ -32,7 +32,9 @@ const MAX_PEM_LENGTH = 8192
 
 /** The configuration's bytes (canonical: fixed key order). */
 export function encodeEnclaveConfiguration(configuration: EnclaveConfiguration): Uint8Array {
-  return encodeCbor(toCbor(configuration))
+  // Fields are written in this order whatever the object's own order, and nothing else is written.
+  const { version, trustedRoots, sandbox } = configuration
+  return encodeCbor(toCbor({ version, trustedRoots, sandbox }))
 }
 
 /**

@@ -67,7 +67,8 @@ export function createFrameReader(maxBytes = MAX_FRAME_BYTES): FrameReader {
       }
     },
     get buffered() {
-      return buffered
+      // A header already read still belongs to the incomplete frame.
+      return expected === undefined ? buffered : FRAME_HEADER_BYTES + buffered
     },
   }
 }

@@ -39,6 +39,15 @@ export function createFramedChannel(stream: ByteStream, maxFrameBytes = MAX_FRAM
     stream.destroy()
     for (const listener of closeListeners) listener()
   }
+  /** Hands each message to every listener, until one of them closes the channel. */
+  const deliver = (messages: readonly Uint8Array[]) => {
+    for (const message of messages) {
+      for (const listener of messageListeners) {
+        if (!open) return // nothing more from this peer is delivered once the channel has closed
+        listener(message)
+      }
+    }
+  }
   stream.on('data', (chunk) => {
     if (!open) return
     let messages: Uint8Array[]
@@ -49,7 +58,7 @@ export function createFramedChannel(stream: ByteStream, maxFrameBytes = MAX_FRAM
       close()
       return
     }
-    for (const message of messages) for (const listener of messageListeners) listener(message)
+    deliver(messages)
   })
   stream.on('close', close)
   stream.on('error', close)
