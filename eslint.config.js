@@ -15,8 +15,10 @@ const nodeIo = [
 ]
 
 export default tseslint.config(
+  // test/fixtures/ holds plain scripts that run inside the sandbox in place of the enclave.
   {
     ignores: [
+      'test/fixtures/',
       'dist/',
       'node_modules/',
       'coverage/',

@@ -55,24 +55,26 @@ export function createHandlers(context: EnclaveContext): OpHandlers {
         userData: context.keys.agreementSpki,
       }),
     }),
-    verifyAttestation: ({ document, policy }) => {
-      const now = context.clock()
-      const verified = verifyAttestation(document, {
-        now,
-        trustedRoots: context.trustedRoots,
-        cache: context.cache,
-      })
-      checkAttestationPolicy(verified, policy, now)
-      return Promise.resolve({
-        moduleId: verified.moduleId,
-        timestamp: verified.timestamp,
-        debug: isDebugDocument(verified),
-        pcrs: verified.pcrs,
-        publicKey: verified.publicKey,
-        userData: verified.userData,
-        nonce: verified.nonce,
-      })
-    },
+    // In a Promise executor: a refusal is a rejection, as for every handler, never a synchronous throw.
+    verifyAttestation: ({ document, policy }) =>
+      new Promise((resolve) => {
+        const now = context.clock()
+        const verified = verifyAttestation(document, {
+          now,
+          trustedRoots: context.trustedRoots,
+          cache: context.cache,
+        })
+        checkAttestationPolicy(verified, policy, now)
+        resolve({
+          moduleId: verified.moduleId,
+          timestamp: verified.timestamp,
+          debug: isDebugDocument(verified),
+          pcrs: verified.pcrs,
+          publicKey: verified.publicKey,
+          userData: verified.userData,
+          nonce: verified.nonce,
+        })
+      }),
   }
 }
 
