@@ -7,14 +7,20 @@ import { build, type OutputFile } from 'esbuild'
 
 /** The repository root: the nearest folder above this file whose package.json is Cloister's. */
 export function findRepositoryRoot(from = dirname(fileURLToPath(import.meta.url))): string {
-  for (let directory = from; ; directory = dirname(directory)) {
-    const manifest = join(directory, 'package.json')
-    if (existsSync(manifest)) {
-      const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }
-      if (name === 'cloister') return directory
-    }
-    if (dirname(directory) === directory) throw new Error('not inside the cloister repository')
+  let directory = from
+  while (!isCloisterPackage(directory)) {
+    const parent = dirname(directory)
+    if (parent === directory) throw new Error('not inside the cloister repository')
+    directory = parent
   }
+  return directory
+}
+
+function isCloisterPackage(directory: string): boolean {
+  const manifest = join(directory, 'package.json')
+  if (!existsSync(manifest)) return false
+  const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }
+  return name === 'cloister'
 }
 
 /**

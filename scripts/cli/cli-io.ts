@@ -22,6 +22,8 @@ export interface ProcessStreams {
   readonly stdin: AsyncIterable<Uint8Array>
   readonly stdout: { write: (text: string) => unknown }
   readonly stderr: { write: (text: string) => unknown }
+  /** Where SIGINT and SIGTERM are reported. */
+  once(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown
 }
 
 /** The real process: its streams, the file system and the system clock. */
@@ -34,8 +36,8 @@ export function createProcessIo(streams: ProcessStreams = process): CliIo {
     writeOutput: (path, bytes) => writeFile(path, bytes),
     waitForShutdown: () =>
       new Promise((resolve) => {
-        process.once('SIGINT', resolve)
-        process.once('SIGTERM', resolve)
+        streams.once('SIGINT', resolve)
+        streams.once('SIGTERM', resolve)
       }),
     now: () => Date.now(),
   }

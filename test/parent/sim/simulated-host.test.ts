@@ -7,7 +7,11 @@ import t from 'tap'
 import { buildEnclaveBundle, findRepositoryRoot } from '../../../parent/sim/build-enclave-bundle.js'
 import { measureImage } from '../../../parent/sim/enclave-image.js'
 import { hasBubblewrap } from '../../../parent/sim/launch-enclave.js'
-import { prepareImage, startSimulatedEnclave } from '../../../parent/sim/start-simulated-enclave.js'
+import {
+  createHostNsm,
+  prepareImage,
+  startSimulatedEnclave,
+} from '../../../parent/sim/start-simulated-enclave.js'
 import { checkAttestationPolicy } from '../../../shared/attestation/attestation-policy.js'
 import { extendPcr, measureBytes, ZERO_PCR } from '../../../shared/attestation/pcr.js'
 import { trustRootCertificates } from '../../../shared/attestation/trusted-roots.js'
@@ -23,6 +27,12 @@ const text = new TextEncoder()
 t.test('the bundle is deterministic and the measurement follows every byte', async (t) => {
   t.same(await buildEnclaveBundle(), bundle, 'the same sources give the same bytes')
   t.throws(() => findRepositoryRoot('/'), /not inside the cloister repository/)
+  const root = findRepositoryRoot()
+  t.equal(
+    findRepositoryRoot(join(root, 'node_modules', 'esbuild', 'lib')),
+    root,
+    'past other packages',
+  )
   const runtime = text.encode('runtime')
   const configuration = text.encode('configuration')
   const base = measureImage({ runtime, bundle, configuration })
@@ -96,6 +106,16 @@ t.test('a booted enclave describes, attests and verifies with the measured PCRs'
     { code: /^ERR_ATTESTATION_PCR_MISMATCH$/ },
   )
   t.ok((await enclave.client.call('ping', {})).now > 0)
+})
+
+t.test('the host NSM of an image gives entropy and names itself after the instance', async (t) => {
+  const image = await prepareImage({ stateDirectory: state(), sandbox, bundle })
+  const { nsm, moduleId } = createHostNsm(image, {})
+  t.match(moduleId, new RegExp(`^${image.instanceId}-enc[0-9a-f]{16}$`))
+  const first = await nsm.handle({ type: 'GetRandom' })
+  const second = await nsm.handle({ type: 'GetRandom' })
+  t.equal(first.type === 'GetRandom' && first.random.byteLength, 256)
+  t.not(JSON.stringify(first), JSON.stringify(second), 'fresh bytes each time')
 })
 
 t.test(

@@ -1,6 +1,7 @@
 /** The real process I/O: bounded reads of files and standard input. */
 
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { EventEmitter } from 'node:events'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -10,9 +11,12 @@ import { decodeDocumentInput } from '../../../scripts/cli/decode-document-input.
 
 function streams(stdinChunks: Uint8Array[]) {
   const written = { out: '', err: '' }
+  const signals = new EventEmitter()
   return {
     written,
+    signals,
     streams: {
+      once: (signal: 'SIGINT' | 'SIGTERM', listener: () => void) => signals.once(signal, listener),
       stdin: Readable.from(stdinChunks),
       stdout: { write: (text: string) => (written.out += text) },
       stderr: { write: (text: string) => (written.err += text) },
@@ -39,6 +43,15 @@ t.test('files and standard input are read up to one byte past the limit', async 
   io.stderr('err')
   t.same(written, { out: 'out', err: 'err' })
   t.ok(Math.abs(io.now() - Date.now()) < 60_000)
+  await io.writeOutput(join(dir, 'out'), 'written')
+  t.equal(readFileSync(join(dir, 'out'), 'utf8'), 'written')
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const { streams: fake, signals } = streams([])
+    const shutdown = createProcessIo(fake).waitForShutdown()
+    signals.emit(signal)
+    await shutdown
+    t.pass(`${signal} ends the wait`)
+  }
   const small = createProcessIo(streams([Uint8Array.of(1, 2)]).streams)
   t.same(await small.readInput('-', 40), Uint8Array.of(1, 2))
 })
