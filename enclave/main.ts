@@ -6,15 +6,12 @@ import { decodeEnclaveConfiguration } from '../shared/image/enclave-configuratio
 import { encodeReply } from '../shared/protocol/envelope.js'
 import { createFramedChannel } from '../shared/protocol/framed-channel.js'
 import { encodeBody, PROTOCOL_VERSION } from '../shared/protocol/ops.js'
+import { NSM_CHANNEL, PARENT_CHANNEL } from '../shared/protocol/transport-address.js'
 import { generateEnclaveKeys } from './keys/enclave-keys.js'
 import { describeNsm, describePcr } from './nsm/nsm-calls.js'
 import { createNsmOverChannel } from './nsm/nsm-over-channel.js'
 import { createHandlers, dispatch } from './service.js'
 import { openFdStream } from './transport/open-fd-stream.js'
-
-/** File descriptors the launcher passes: the parent's channel and the NSM device's. */
-export const PARENT_FD = 3
-export const NSM_FD = 4
 
 /**
  * Boots the enclave: reads its measured configuration (base64 CBOR, the first argument), makes its
@@ -23,8 +20,8 @@ export const NSM_FD = 4
  */
 export async function main(argv: readonly string[]): Promise<void> {
   const configuration = decodeEnclaveConfiguration(Buffer.from(argv[0] ?? '', 'base64'))
-  const nsm = createNsmOverChannel(createFramedChannel(openFdStream(NSM_FD)))
-  const parent = createFramedChannel(openFdStream(PARENT_FD))
+  const nsm = createNsmOverChannel(createFramedChannel(openFdStream(NSM_CHANNEL.fd)))
+  const parent = createFramedChannel(openFdStream(PARENT_CHANNEL.fd))
   const keys = generateEnclaveKeys()
   const { moduleId } = await describeNsm(nsm)
   const pcrs = new Map<number, Uint8Array>()

@@ -15,6 +15,11 @@ import { join } from 'node:path'
 import type { Socket } from 'node:net'
 import type { SandboxMode } from '../../shared/protocol/ops.js'
 import {
+  NSM_CHANNEL,
+  PARENT_CHANNEL,
+  type TransportAddress,
+} from '../../shared/protocol/transport-address.js'
+import {
   BUNDLE_PATH_IN_SANDBOX,
   launchArguments,
   RUNTIME_PATH_IN_SANDBOX,
@@ -161,6 +166,8 @@ function hostArguments(options: LaunchOptions): string[] {
 
 /** A running enclave process and its two channels' streams. */
 export interface LaunchedEnclave {
+  /** The simulation's transport: a socketpair whose other end is the enclave's fd 3. */
+  readonly address: TransportAddress
   readonly process: ChildProcess
   /** fd 3 in the enclave: requests and responses. */
   readonly parentStream: Socket
@@ -188,9 +195,10 @@ export function launchEnclave(options: LaunchOptions): LaunchedEnclave {
   closeSync(bundleFd)
   child.once('exit', () => copy?.remove())
   return {
+    address: PARENT_CHANNEL,
     process: child,
-    parentStream: child.stdio[3] as Socket,
-    nsmStream: child.stdio[4] as Socket,
+    parentStream: child.stdio[PARENT_CHANNEL.fd] as Socket,
+    nsmStream: child.stdio[NSM_CHANNEL.fd] as Socket,
   }
 }
 

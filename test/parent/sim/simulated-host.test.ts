@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Socket } from 'node:net'
 import t from 'tap'
 import { buildEnclaveBundle, findRepositoryRoot } from '../../../parent/sim/build-enclave-bundle.js'
 import { measureImage } from '../../../parent/sim/enclave-image.js'
@@ -18,6 +19,8 @@ import { trustRootCertificates } from '../../../shared/attestation/trusted-roots
 import { verifyAttestation } from '../../../shared/attestation/verify-attestation.js'
 import { isCloisterError } from '../../../shared/errors/cloister-error.js'
 import { toHex } from '../../../shared/bytes/bytes.js'
+import { decodeReply, encodeRequest } from '../../../shared/protocol/envelope.js'
+import { createFrameReader, encodeFrame } from '../../../shared/protocol/frame.js'
 
 const sandbox = hasBubblewrap() ? 'bubblewrap' : 'unshare'
 const state = () => mkdtempSync(join(tmpdir(), 'cloister-host-'))
@@ -106,6 +109,29 @@ t.test('a booted enclave describes, attests and verifies with the measured PCRs'
     { code: /^ERR_ATTESTATION_PCR_MISMATCH$/ },
   )
   t.ok((await enclave.client.call('ping', {})).now > 0)
+})
+
+t.test('hostile frames get a code or a closed connection, never a crashed parent', async (t) => {
+  const enclave = await startSimulatedEnclave({ stateDirectory: state(), sandbox, bundle })
+  const socket = enclave.process.stdio[3] as Socket
+  const reader = createFrameReader()
+  const replies: ReturnType<typeof decodeReply>[] = []
+  socket.on('data', (chunk: Buffer) => {
+    for (const frame of reader.push(new Uint8Array(chunk))) replies.push(decodeReply(frame))
+  })
+  socket.write(encodeFrame(encodeRequest({ id: 900_001, op: 'reboot', body: new Map() })))
+  const badBody = new Map([['nonce', 'not bytes']])
+  socket.write(encodeFrame(encodeRequest({ id: 900_002, op: 'attest', body: badBody })))
+  while (replies.length < 2) await new Promise((resolve) => setTimeout(resolve, 10))
+  t.same(replies, [
+    { kind: 'response', id: 900_001, ok: false, code: 'ERR_PROTOCOL_UNKNOWN_OP' },
+    { kind: 'response', id: 900_002, ok: false, code: 'ERR_PROTOCOL_BAD_REQUEST' },
+  ])
+  // A length prefix of 0xFFFFFFFF: the enclave refuses before allocating, closes, and exits.
+  socket.write(Uint8Array.of(0xff, 0xff, 0xff, 0xff))
+  await enclave.exited
+  await t.rejects(enclave.client.call('ping', {}), { code: /^ERR_ENCLAVE_UNAVAILABLE$/ })
+  await enclave.stop()
 })
 
 t.test('the host NSM of an image gives entropy and names itself after the instance', async (t) => {
