@@ -5,20 +5,15 @@ import { equalBytes } from '../../../shared/bytes/bytes.js'
 import { isCloisterError } from '../../../shared/errors/cloister-error.js'
 import { createCertificateCache } from '../../../shared/attestation/certificate-cache.js'
 import { verifyAttestation } from '../../../shared/attestation/verify-attestation.js'
+import { mulberry32 } from '../../helpers/seeded-random.js'
 import { nitroManifest, vectorBytes } from '../../helpers/shared-vectors.js'
 
 const MUTANTS = 10_000
 
-/** mulberry32: a small seeded PRNG, so every run tests the same mutants. */
+/** Draws integers below `limit` (as floats to floor) from a seeded generator. */
 function createRandom(seed: number): (limit: number) => number {
-  let state = seed >>> 0
-  return (limit) => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let x = state
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return (((x ^ (x >>> 14)) >>> 0) / 4294967296) * limit
-  }
+  const next = mulberry32(seed)
+  return (limit) => next() * limit
 }
 
 const originals = nitroManifest()

@@ -1,4 +1,6 @@
 import t from 'tap'
+import { hexBytes as hex } from '../../helpers/hex-bytes.js'
+import { mulberry32 } from '../../helpers/seeded-random.js'
 import {
   DEFAULT_MAX_CBOR_BYTES,
   DEFAULT_MAX_CBOR_DEPTH,
@@ -10,27 +12,8 @@ import { CborTagged, type CborKey, type CborValue } from '../../../shared/cbor/c
 import { isCloisterError } from '../../../shared/errors/cloister-error.js'
 import type { ErrorCode } from '../../../shared/errors/catalog.js'
 
-/** Bytes of a hex literal; spaces only help the reader. */
-function hex(text: string): Uint8Array {
-  const compact = text.replace(/\s+/g, '')
-  if (!/^(?:[0-9a-f]{2})*$/.test(compact)) throw new Error(`not a hex literal: ${text}`)
-  return new Uint8Array(Buffer.from(compact, 'hex'))
-}
-
 function map(entries: readonly (readonly [CborKey, CborValue])[]): Map<CborKey, CborValue> {
   return new Map(entries)
-}
-
-/** mulberry32 (Tommy Ettinger): a tiny seeded PRNG, so every run draws the same inputs. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let z = state
-    z = Math.imul(z ^ (z >>> 15), z | 1)
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61)
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const ALLOW_TAG: StrictDecodeOptions = { allowTopLevelTag: true }

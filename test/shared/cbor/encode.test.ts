@@ -1,4 +1,7 @@
 import t from 'tap'
+import { hexBytes as hex } from '../../helpers/hex-bytes.js'
+import { toHex as toHexString } from '../../../shared/bytes/bytes.js'
+import { mulberry32 } from '../../helpers/seeded-random.js'
 import { encodeCbor } from '../../../shared/cbor/encode.js'
 import { decodeStrict } from '../../../shared/cbor/decode-strict.js'
 import {
@@ -11,31 +14,8 @@ import {
   type CborValue,
 } from '../../../shared/cbor/cbor-value.js'
 
-/** Bytes of a hex literal; spaces only help the reader. */
-function hex(text: string): Uint8Array {
-  const compact = text.replace(/\s+/g, '')
-  if (!/^(?:[0-9a-f]{2})*$/.test(compact)) throw new Error(`not a hex literal: ${text}`)
-  return new Uint8Array(Buffer.from(compact, 'hex'))
-}
-
-function toHexString(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
-}
-
 function map(entries: readonly (readonly [CborKey, CborValue])[]): Map<CborKey, CborValue> {
   return new Map(entries)
-}
-
-/** mulberry32 (Tommy Ettinger): a tiny seeded PRNG, so every run draws the same values. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let z = state
-    z = Math.imul(z ^ (z >>> 15), z | 1)
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61)
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER) // 2^53 - 1

@@ -1,17 +1,8 @@
 import t from 'tap'
+import { hexBytes as hex } from '../../helpers/hex-bytes.js'
+import { toHex as toHexString } from '../../../shared/bytes/bytes.js'
 import { readDerElement, readDerElements } from '../../../shared/der/read-der.js'
 import type { ErrorCode } from '../../../shared/errors/catalog.js'
-
-/** Bytes of a hex literal; spaces only help the reader. */
-function hex(text: string): Uint8Array {
-  const compact = text.replace(/\s+/g, '')
-  if (!/^(?:[0-9a-f]{2})*$/.test(compact)) throw new Error(`not a hex literal: ${text}`)
-  return new Uint8Array(Buffer.from(compact, 'hex'))
-}
-
-function toHexString(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
-}
 
 const CODE: ErrorCode = 'ERR_ATTESTATION_CERT_MALFORMED'
 
