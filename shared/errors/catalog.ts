@@ -43,6 +43,18 @@ export const ERROR_CATALOG = {
   },
   ERR_COSE_SIGNATURE: { status: 401, message: 'The COSE signature does not verify.' },
 
+  // CMS EnvelopedData in BER, as AWS KMS returns CiphertextForRecipient (RFC 5652 §6, X.690 §8).
+  ERR_CMS_TOO_LARGE: {
+    status: 413,
+    message: 'The CMS input exceeds the size, nesting or element limits.',
+  },
+  ERR_CMS_MALFORMED: { status: 400, message: 'The CMS input is not well-formed BER of its type.' },
+  ERR_CMS_UNSUPPORTED: {
+    status: 400,
+    message: 'The CMS input uses a structure, version or algorithm that is not supported.',
+  },
+  ERR_CMS_DECRYPT: { status: 400, message: 'The CMS enveloped data cannot be decrypted.' },
+
   // Nitro attestation document authenticity (aws-nitro-enclaves-nsm-api attestation_process.md §3).
   ERR_ATTESTATION_TOO_LARGE: {
     status: 413,
@@ -155,6 +167,13 @@ export const ERROR_CATALOG = {
   ERR_SIM_STATE: {
     status: 500,
     message: 'The simulated host state directory holds unreadable or inconsistent files.',
+  },
+
+  // The local KMS (parent/kms): each code maps to the AWS exception the SDK expects.
+  ERR_KMS_VALIDATION: { status: 400, message: 'The request does not satisfy a KMS constraint.' },
+  ERR_KMS_INVALID_CIPHERTEXT: {
+    status: 400,
+    message: 'The ciphertext is not valid for this key and encryption context.',
   },
 
   // Command-line use.
