@@ -170,10 +170,39 @@ export const ERROR_CATALOG = {
   },
 
   // The local KMS (parent/kms): each code maps to the AWS exception the SDK expects.
+  ERR_KMS_STATE: {
+    status: 500,
+    message: 'The KMS state directory holds unreadable or inconsistent files.',
+  },
   ERR_KMS_VALIDATION: { status: 400, message: 'The request does not satisfy a KMS constraint.' },
   ERR_KMS_INVALID_CIPHERTEXT: {
     status: 400,
     message: 'The ciphertext is not valid for this key and encryption context.',
+  },
+
+  // AWS KMS key policies in the local KMS stand-in (AWS KMS Developer Guide "Key policies in AWS
+  // KMS", IAM User Guide "IAM JSON policy element reference").
+  ERR_KMS_POLICY_TOO_LARGE: { status: 413, message: 'The key policy is larger than 32 KiB.' },
+  ERR_KMS_POLICY_MALFORMED: {
+    status: 400,
+    message: 'The key policy is not a key policy document in the supported grammar.',
+  },
+  ERR_KMS_POLICY_CONTEXT_AMBIGUOUS: {
+    status: 400,
+    message:
+      'The request context holds keys that differ only in case, which a condition cannot tell apart.',
+  },
+  ERR_KMS_POLICY_PCR_INVALID: {
+    status: 400,
+    message: 'A measurement for the key policy is missing or is not 96 hexadecimal digits.',
+  },
+  ERR_KMS_POLICY_DEBUG_PCR: {
+    status: 400,
+    message: 'A measurement for the key policy is all zero, as in debug mode, and cannot be bound.',
+  },
+  ERR_KMS_POLICY_PRINCIPAL_INVALID: {
+    status: 400,
+    message: 'The account ID or principal ARN for the key policy is not valid.',
   },
 
   // Command-line use.
