@@ -4,6 +4,7 @@ import { ATTEST_INSPECT_USAGE, runAttestInspect } from './attest-inspect.js'
 import { ATTEST_VERIFY_USAGE, runAttestVerify } from './attest-verify.js'
 import type { CliIo } from './cli-io.js'
 import { MEASURE_USAGE, runMeasure } from './measure-command.js'
+import { POLICY_USAGE, runPolicy } from './policy-command.js'
 import { runSimAttest, runSimRoot, SIM_ATTEST_USAGE, SIM_ROOT_USAGE } from './sim-commands.js'
 import { runStart, START_USAGE } from './start-command.js'
 import { UsageError } from './usage-error.js'
@@ -19,6 +20,7 @@ Commands:
   measure [BUNDLE]       print the PCRs of an enclave image, as nitro-cli does
   sim root               print the simulated host's root certificate
   sim attest             issue a document from the simulated NSM (a test vector)
+  policy --pcr0 HEX      print a KMS key policy that releases keys only to that enclave
 
 Run "cloister <command> --help" for the options of a command.
 `
@@ -32,6 +34,7 @@ const COMMANDS: ReadonlyMap<string, { readonly run: Command; readonly usage: str
   ['measure', { run: runMeasure, usage: MEASURE_USAGE }],
   ['sim root', { run: runSimRoot, usage: SIM_ROOT_USAGE }],
   ['sim attest', { run: runSimAttest, usage: SIM_ATTEST_USAGE }],
+  ['policy', { run: runPolicy, usage: POLICY_USAGE }],
 ])
 
 /** Exit statuses: 0 success, 1 rejected or failed, 2 usage error. */
