@@ -2,40 +2,8 @@
 
 import t from 'tap'
 import { SignatureV4 } from '@smithy/signature-v4'
-import { createHash, createHmac } from 'node:crypto'
+import { Sha256 } from '../../../helpers/node-sha256.js'
 import { verifySigV4, type SignedRequest } from '../../../../parent/kms/sigv4/verify-sigv4.js'
-
-interface Digest {
-  update(data: Uint8Array): unknown
-  digest(): Buffer
-}
-
-/** The hash the signer asks for (its Checksum interface), on node:crypto. */
-class Sha256 {
-  private hash: Digest
-  private readonly secret: Uint8Array | string | undefined
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.secret =
-      secret === undefined || typeof secret === 'string'
-        ? secret
-        : ArrayBuffer.isView(secret)
-          ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength)
-          : new Uint8Array(secret)
-    this.hash = this.fresh()
-  }
-  private fresh(): Digest {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret)
-  }
-  update(data: Uint8Array): void {
-    this.hash.update(data)
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()))
-  }
-  reset(): void {
-    this.hash = this.fresh()
-  }
-}
 
 const ACCESS_KEY = 'AKIACLOISTERTEST0001'
 const SECRET = 'cloister-test-secret-key-0000000000000000'

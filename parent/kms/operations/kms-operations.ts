@@ -1,0 +1,345 @@
+/** The AWS KMS operations the local KMS implements, over its store, in AWS's JSON shapes. */
+
+import { randomUUID } from 'node:crypto'
+import { CloisterError } from '../../../shared/errors/cloister-error.js'
+import {
+  MAX_PLAINTEXT_BYTES,
+  openBlob,
+  readBlobHeader,
+  sealBlob,
+  type EncryptionContext,
+} from '../crypto/ciphertext-blob.js'
+import type { KeyRecord, KmsStore } from '../store/kms-store.js'
+
+/** A parsed JSON request body. */
+export type JsonObject = Readonly<Record<string, unknown>>
+
+/** What every operation works with. */
+export interface KmsContext {
+  readonly store: KmsStore
+  readonly clock: () => number
+  readonly random: (length: number) => Uint8Array
+  readonly region: string
+  readonly accountId: string
+  /** The default key policy for keys created without one. */
+  readonly defaultPolicy: (accountId: string) => string
+}
+
+/** One operation: a request body in, a response body out, or a catalog error. */
+export type KmsOperation = (input: JsonObject, context: KmsContext) => JsonObject
+
+const MIN_DELETION_DAYS = 7 // AWS: PendingWindowInDays is 7 to 30
+const MAX_DELETION_DAYS = 30
+const DAY = 86_400_000
+const MAX_RANDOM_BYTES = 1024 // AWS: GenerateRandom NumberOfBytes is 1 to 1024
+const ALIAS_NAME = /^alias\/[a-zA-Z0-9/_-]{1,250}$/
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+function invalid(): never {
+  throw new CloisterError('ERR_KMS_VALIDATION')
+}
+
+function text(input: JsonObject, name: string, required: true): string
+function text(input: JsonObject, name: string, required: false): string | undefined
+function text(input: JsonObject, name: string, required: boolean): string | undefined {
+  const value = input[name]
+  if (value === undefined && !required) return undefined
+  if (typeof value !== 'string' || value.length === 0 || value.length > 32_768) invalid()
+  return value
+}
+
+/** A base64 blob field (the JSON protocol carries binary as standard base64). */
+function blob(input: JsonObject, name: string): Uint8Array {
+  const value = text(input, name, true)
+  if (!BASE64.test(value)) throw new CloisterError('ERR_KMS_SERIALIZATION')
+  return new Uint8Array(Buffer.from(value, 'base64'))
+}
+
+function context(input: JsonObject, name = 'EncryptionContext'): EncryptionContext {
+  const value = input[name]
+  if (value === undefined) return {}
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid()
+  const entries = Object.entries(value as Record<string, unknown>)
+  for (const [key, item] of entries) if (typeof item !== 'string' || key.length === 0) invalid()
+  return value as EncryptionContext
+}
+
+function integer(input: JsonObject, name: string, min: number, max: number): number | undefined {
+  const value = input[name]
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) invalid()
+  return value
+}
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64')
+const hexId = (uuid: string) => new Uint8Array(Buffer.from(uuid.replaceAll('-', ''), 'hex'))
+const uuidOf = (bytes: Uint8Array) =>
+  Buffer.from(bytes)
+    .toString('hex')
+    .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5')
+
+/**
+ * The key a `KeyId` names: a key id, a key ARN, an alias name or an alias ARN (AWS KMS "KeyId").
+ *
+ * @throws {CloisterError} `ERR_KMS_NOT_FOUND`.
+ */
+export function resolveKey(keyId: string, context: KmsContext): KeyRecord {
+  const arnPrefix = `arn:aws:kms:${context.region}:${context.accountId}:`
+  const bare = keyId.startsWith(arnPrefix) ? keyId.slice(arnPrefix.length) : keyId
+  const id = bare.startsWith('alias/')
+    ? context.store.resolveAlias(bare)
+    : bare.startsWith('key/')
+      ? bare.slice('key/'.length)
+      : bare
+  const key = id === undefined ? undefined : context.store.getKey(id)
+  if (key === undefined) throw new CloisterError('ERR_KMS_NOT_FOUND')
+  return key
+}
+
+/** A key that may be used for cryptography now. */
+function usableKey(keyId: string, context: KmsContext): KeyRecord {
+  const key = resolveKey(keyId, context)
+  if (key.state === 'Disabled') throw new CloisterError('ERR_KMS_DISABLED')
+  if (key.state === 'PendingDeletion') throw new CloisterError('ERR_KMS_INVALID_STATE')
+  return key
+}
+
+function metadata(key: KeyRecord, context: KmsContext): JsonObject {
+  return {
+    AWSAccountId: context.accountId,
+    KeyId: key.keyId,
+    Arn: key.arn,
+    CreationDate: key.createdMs / 1000,
+    Enabled: key.state === 'Enabled',
+    Description: key.description,
+    KeyUsage: 'ENCRYPT_DECRYPT',
+    KeyState: key.state,
+    ...(key.deletionMs === null ? {} : { DeletionDate: key.deletionMs / 1000 }),
+    Origin: 'AWS_KMS',
+    KeyManager: 'CUSTOMER',
+    KeySpec: 'SYMMETRIC_DEFAULT',
+    CustomerMasterKeySpec: 'SYMMETRIC_DEFAULT',
+    EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'],
+    MultiRegion: false,
+  }
+}
+
+function encryptWith(
+  key: KeyRecord,
+  plaintext: Uint8Array,
+  encryptionContext: EncryptionContext,
+  kms: KmsContext,
+): Uint8Array {
+  const material = kms.store.material(key.keyId, key.currentVersion) as Uint8Array
+  return sealBlob({
+    keyId: hexId(key.keyId),
+    version: key.currentVersion,
+    material,
+    plaintext,
+    context: encryptionContext,
+  })
+}
+
+/** Opens a blob with the key and material version it names (any version: rotation keeps them). */
+export function decryptBlob(
+  ciphertext: Uint8Array,
+  encryptionContext: EncryptionContext,
+  kms: KmsContext,
+  expectedKeyId?: string,
+): { key: KeyRecord; plaintext: Uint8Array } {
+  const header = readBlobHeader(ciphertext)
+  const keyId = uuidOf(header.keyId)
+  const key = kms.store.getKey(keyId)
+  if (key === undefined) throw new CloisterError('ERR_KMS_INVALID_CIPHERTEXT')
+  if (expectedKeyId !== undefined && resolveKey(expectedKeyId, kms).keyId !== key.keyId) {
+    throw new CloisterError('ERR_KMS_INVALID_CIPHERTEXT') // AWS: IncorrectKeyException-like refusal
+  }
+  if (key.state === 'Disabled') throw new CloisterError('ERR_KMS_DISABLED')
+  if (key.state === 'PendingDeletion') throw new CloisterError('ERR_KMS_INVALID_STATE')
+  const material = kms.store.material(key.keyId, header.version)
+  if (material === undefined) throw new CloisterError('ERR_KMS_INVALID_CIPHERTEXT')
+  return { key, plaintext: openBlob(ciphertext, material, encryptionContext) }
+}
+
+function dataKeyLength(input: JsonObject): number {
+  const bytes = integer(input, 'NumberOfBytes', 1, 1024)
+  const spec = input.KeySpec
+  if (bytes !== undefined && spec !== undefined) invalid() // AWS: exactly one of the two
+  if (bytes !== undefined) return bytes
+  if (spec === 'AES_256') return 32
+  if (spec === 'AES_128') return 16
+  return invalid()
+}
+
+/** The operations by their `X-Amz-Target` name (TrentService.<name>). */
+export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
+  CreateKey(input, kms) {
+    const description = text(input, 'Description', false) ?? ''
+    for (const [field, allowed] of [
+      ['KeyUsage', 'ENCRYPT_DECRYPT'],
+      ['KeySpec', 'SYMMETRIC_DEFAULT'],
+      ['CustomerMasterKeySpec', 'SYMMETRIC_DEFAULT'],
+      ['Origin', 'AWS_KMS'],
+    ] as const) {
+      if (input[field] !== undefined && input[field] !== allowed) invalid()
+    }
+    const policy = text(input, 'Policy', false) ?? kms.defaultPolicy(kms.accountId)
+    const keyId = randomUUID()
+    const key = {
+      keyId,
+      arn: `arn:aws:kms:${kms.region}:${kms.accountId}:key/${keyId}`,
+      createdMs: kms.clock(),
+      description,
+      policy,
+      rotationEnabled: false,
+    }
+    kms.store.createKey(key, kms.random(32))
+    return { KeyMetadata: metadata(resolveKey(keyId, kms), kms) }
+  },
+  DescribeKey: (input, kms) => ({
+    KeyMetadata: metadata(resolveKey(text(input, 'KeyId', true), kms), kms),
+  }),
+  ListKeys: (_input, kms) => ({
+    Keys: kms.store.listKeys().map((key) => ({ KeyId: key.keyId, KeyArn: key.arn })),
+    Truncated: false,
+  }),
+  CreateAlias(input, kms) {
+    const name = text(input, 'AliasName', true)
+    if (!ALIAS_NAME.test(name) || name.startsWith('alias/aws/')) invalid()
+    if (kms.store.resolveAlias(name) !== undefined) {
+      throw new CloisterError('ERR_KMS_ALREADY_EXISTS')
+    }
+    const key = resolveKey(text(input, 'TargetKeyId', true), kms)
+    kms.store.createAlias(name, key.keyId, kms.clock())
+    return {}
+  },
+  ListAliases: (input, kms) => {
+    const only = input.KeyId === undefined ? undefined : resolveKey(text(input, 'KeyId', true), kms)
+    return {
+      Aliases: kms.store
+        .listAliases()
+        .filter((alias) => only === undefined || alias.keyId === only.keyId)
+        .map((alias) => ({
+          AliasName: alias.name,
+          AliasArn: `arn:aws:kms:${kms.region}:${kms.accountId}:${alias.name}`,
+          TargetKeyId: alias.keyId,
+          CreationDate: alias.createdMs / 1000,
+        })),
+      Truncated: false,
+    }
+  },
+  GetKeyPolicy(input, kms) {
+    const key = resolveKey(text(input, 'KeyId', true), kms)
+    if ((text(input, 'PolicyName', false) ?? 'default') !== 'default') invalid()
+    return { Policy: key.policy, PolicyName: 'default' }
+  },
+  PutKeyPolicy(input, kms) {
+    const key = resolveKey(text(input, 'KeyId', true), kms)
+    if ((text(input, 'PolicyName', false) ?? 'default') !== 'default') invalid()
+    const policy = text(input, 'Policy', true)
+    try {
+      JSON.parse(policy)
+    } catch {
+      throw new CloisterError('ERR_KMS_VALIDATION') // AWS: MalformedPolicyDocumentException
+    }
+    kms.store.setPolicy(key.keyId, policy)
+    return {}
+  },
+  EnableKey(input, kms) {
+    const key = resolveKey(text(input, 'KeyId', true), kms)
+    if (key.state === 'PendingDeletion') throw new CloisterError('ERR_KMS_INVALID_STATE')
+    kms.store.setState(key.keyId, 'Enabled', null)
+    return {}
+  },
+  DisableKey(input, kms) {
+    const key = resolveKey(text(input, 'KeyId', true), kms)
+    if (key.state === 'PendingDeletion') throw new CloisterError('ERR_KMS_INVALID_STATE')
+    kms.store.setState(key.keyId, 'Disabled', null)
+    return {}
+  },
+  ScheduleKeyDeletion(input, kms) {
+    const key = resolveKey(text(input, 'KeyId', true), kms)
+    const days = integer(input, 'PendingWindowInDays', MIN_DELETION_DAYS, MAX_DELETION_DAYS) ?? 30
+    if (key.state === 'PendingDeletion') throw new CloisterError('ERR_KMS_INVALID_STATE')
+    const deletionMs = kms.clock() + days * DAY
+    kms.store.setState(key.keyId, 'PendingDeletion', deletionMs)
+    return {
+      KeyId: key.arn,
+      DeletionDate: deletionMs / 1000,
+      KeyState: 'PendingDeletion',
+      PendingWindowInDays: days,
+    }
+  },
+  EnableKeyRotation(input, kms) {
+    kms.store.setRotation(usableKey(text(input, 'KeyId', true), kms).keyId, true)
+    return {}
+  },
+  RotateKeyOnDemand(input, kms) {
+    const key = usableKey(text(input, 'KeyId', true), kms)
+    kms.store.rotate(key.keyId, kms.random(32), kms.clock())
+    return { KeyId: key.keyId }
+  },
+  Encrypt(input, kms) {
+    const key = usableKey(text(input, 'KeyId', true), kms)
+    const plaintext = blob(input, 'Plaintext')
+    if (plaintext.byteLength > MAX_PLAINTEXT_BYTES) invalid()
+    return {
+      CiphertextBlob: b64(encryptWith(key, plaintext, context(input), kms)),
+      KeyId: key.arn,
+      EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+    }
+  },
+  Decrypt(input, kms) {
+    const { key, plaintext } = decryptBlob(
+      blob(input, 'CiphertextBlob'),
+      context(input),
+      kms,
+      text(input, 'KeyId', false),
+    )
+    return { KeyId: key.arn, Plaintext: b64(plaintext), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }
+  },
+  ReEncrypt(input, kms) {
+    const source = decryptBlob(
+      blob(input, 'CiphertextBlob'),
+      context(input, 'SourceEncryptionContext'),
+      kms,
+      text(input, 'SourceKeyId', false),
+    )
+    const destination = usableKey(text(input, 'DestinationKeyId', true), kms)
+    const ciphertext = encryptWith(
+      destination,
+      source.plaintext,
+      context(input, 'DestinationEncryptionContext'),
+      kms,
+    )
+    return {
+      CiphertextBlob: b64(ciphertext),
+      SourceKeyId: source.key.arn,
+      KeyId: destination.arn,
+      SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+      DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+    }
+  },
+  GenerateDataKey(input, kms) {
+    const key = usableKey(text(input, 'KeyId', true), kms)
+    const plaintext = kms.random(dataKeyLength(input))
+    return {
+      CiphertextBlob: b64(encryptWith(key, plaintext, context(input), kms)),
+      Plaintext: b64(plaintext),
+      KeyId: key.arn,
+    }
+  },
+  GenerateDataKeyWithoutPlaintext(input, kms) {
+    const key = usableKey(text(input, 'KeyId', true), kms)
+    const plaintext = kms.random(dataKeyLength(input))
+    return {
+      CiphertextBlob: b64(encryptWith(key, plaintext, context(input), kms)),
+      KeyId: key.arn,
+    }
+  },
+  GenerateRandom(input, kms) {
+    const bytes = integer(input, 'NumberOfBytes', 1, MAX_RANDOM_BYTES)
+    if (bytes === undefined) invalid()
+    return { Plaintext: b64(kms.random(bytes)) }
+  },
+}
