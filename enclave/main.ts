@@ -3,6 +3,7 @@
 import { createCertificateCache } from '../shared/attestation/certificate-cache.js'
 import { trustRootCertificates } from '../shared/attestation/trusted-roots.js'
 import { decodeEnclaveConfiguration } from '../shared/image/enclave-configuration.js'
+import { NSM_RESPONSE_MAX_BYTES } from '../shared/nsm/nsm-messages.js'
 import { encodeReply } from '../shared/protocol/envelope.js'
 import { createFramedChannel } from '../shared/protocol/framed-channel.js'
 import { encodeBody, PROTOCOL_VERSION } from '../shared/protocol/ops.js'
@@ -20,7 +21,9 @@ import { openFdStream } from './transport/open-fd-stream.js'
  */
 export async function main(argv: readonly string[]): Promise<void> {
   const configuration = decodeEnclaveConfiguration(Buffer.from(argv[0] ?? '', 'base64'))
-  const nsm = createNsmOverChannel(createFramedChannel(openFdStream(NSM_CHANNEL.fd)))
+  const nsm = createNsmOverChannel(
+    createFramedChannel(openFdStream(NSM_CHANNEL.fd), NSM_RESPONSE_MAX_BYTES),
+  )
   const parent = createFramedChannel(openFdStream(PARENT_CHANNEL.fd))
   const keys = generateEnclaveKeys()
   const { moduleId } = await describeNsm(nsm)

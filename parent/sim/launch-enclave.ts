@@ -1,15 +1,9 @@
 /** Starts the enclave process isolated like a Nitro enclave: no network, no disk, no privileges. */
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import {
-  chmodSync,
-  closeSync,
-  copyFileSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-} from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { randomInt } from 'node:crypto'
+import type { Writable } from 'node:stream'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Socket } from 'node:net'
@@ -29,14 +23,27 @@ import {
 export interface LaunchOptions {
   /** The Node runtime binary on the host (measured as PCR1). */
   readonly runtimePath: string
-  /** The bundle file on the host (measured as PCR2). */
-  readonly bundlePath: string
+  /**
+   * The bundle's bytes: exactly what was measured as PCR2. They reach the sandbox through a pipe
+   * (or a fresh private copy), never by re-reading a file someone could have changed since.
+   */
+  readonly bundle: Uint8Array
   readonly configuration: Uint8Array
   readonly sandbox: SandboxMode
   /** Host directories holding the runtime's shared libraries, shown read-only. */
   readonly libraryPaths?: readonly string[]
   /** Whether we run as root (then `unshare` makes the network namespace, with nothing up). */
   readonly asRoot?: boolean
+  /**
+   * The host uid the enclave runs as under bubblewrap (inside it is 65534). A fresh uid of its own,
+   * so no other process on the host shares it and could ptrace the enclave's memory.
+   */
+  readonly hostUid?: number
+}
+
+/** Host uids for enclaves are drawn from [2^30, 2^31): far above any real account. */
+export function freshEnclaveUid(): number {
+  return 0x40000000 + randomInt(0x40000000)
 }
 
 /** A command line: program and arguments. */
@@ -53,14 +60,25 @@ export const BUNDLE_FD = 5
  * parent's environment holds (NODE_OPTIONS, for one) may reach the enclave's runtime unmeasured.
  */
 const CLEAN_ENV = ['-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin']
-/** Drops to nobody before bubblewrap starts, so even the host sees the enclave as uid 65534. */
-const AS_NOBODY = [
+/** Drops to `uid` with no capabilities; a parent death kills the process even after the uid change. */
+const asUser = (uid: string) => [
   'setpriv',
-  `--reuid=${NOBODY}`,
-  `--regid=${NOBODY}`,
+  `--reuid=${uid}`,
+  `--regid=${uid}`,
   '--clear-groups',
   '--inh-caps=-all',
   '--bounding-set=-all',
+  '--pdeathsig=KILL',
+]
+/**
+ * Closes every inherited descriptor but 0–5 before anything else runs: a descriptor the parent
+ * left open (a file, a socket) would otherwise be a way out of the sandbox.
+ */
+const CLOSE_OTHER_FDS = [
+  'bash',
+  '-c',
+  'for f in /proc/self/fd/*; do n=${f##*/}; if [ "$n" -gt 5 ]; then eval "exec $n>&-"; fi; done; exec "$@"',
+  'close-fds',
 ]
 const DEFAULT_LIBRARY_PATHS = ['/lib', '/lib64', '/usr/lib']
 
@@ -80,7 +98,7 @@ const DEFAULT_LIBRARY_PATHS = ['/lib', '/lib64', '/usr/lib']
  * Every mode runs under `prlimit --core=0` (no core dumps of enclave memory) and Node's permission
  * model with file reads limited to the bundle.
  */
-export function sandboxCommand(options: LaunchOptions): Command {
+export function sandboxCommand(options: LaunchOptions, hostBundlePath: string): Command {
   const noCore = ['--core=0', '--']
   switch (options.sandbox) {
     case 'bubblewrap': {
@@ -98,6 +116,7 @@ export function sandboxCommand(options: LaunchOptions): Command {
         '--unshare-uts',
         '--unshare-cgroup-try',
         ...network,
+        '--disable-userns',
         '--die-with-parent',
         '--new-session',
         '--cap-drop',
@@ -114,20 +133,28 @@ export function sandboxCommand(options: LaunchOptions): Command {
         '--ro-bind-data',
         String(BUNDLE_FD),
         BUNDLE_PATH_IN_SANDBOX,
+        '--remount-ro',
+        '/',
         '--chdir',
         '/',
         '--',
         RUNTIME_PATH_IN_SANDBOX,
         ...launchArguments(options.configuration),
       ]
-      const outer = options.asRoot === true ? ['unshare', '--net', '--', ...AS_NOBODY, '--'] : []
-      return { program: 'env', args: [...CLEAN_ENV, 'prlimit', ...noCore, ...outer, ...bwrap] }
+      const hostUid = String(options.hostUid ?? freshEnclaveUid())
+      const outer =
+        options.asRoot === true ? ['unshare', '--net', '--', ...asUser(hostUid), '--'] : []
+      return {
+        program: 'env',
+        args: [...CLEAN_ENV, ...CLOSE_OTHER_FDS, 'prlimit', ...noCore, ...outer, ...bwrap],
+      }
     }
     case 'unshare':
       return {
         program: 'env',
         args: [
           ...CLEAN_ENV,
+          ...CLOSE_OTHER_FDS,
           'prlimit',
           ...noCore,
           'unshare',
@@ -138,28 +165,35 @@ export function sandboxCommand(options: LaunchOptions): Command {
           '--fork',
           '--kill-child',
           '--',
-          ...AS_NOBODY,
+          ...asUser(NOBODY),
           '--no-new-privs',
           '--',
           options.runtimePath,
-          ...hostArguments(options),
+          ...hostArguments(options, hostBundlePath),
         ],
       }
     case 'none':
       return {
         program: 'env',
-        args: [...CLEAN_ENV, 'prlimit', ...noCore, options.runtimePath, ...hostArguments(options)],
+        args: [
+          ...CLEAN_ENV,
+          ...CLOSE_OTHER_FDS,
+          'prlimit',
+          ...noCore,
+          options.runtimePath,
+          ...hostArguments(options, hostBundlePath),
+        ],
       }
   }
 }
 
 /** The launch arguments with the bundle at its host path: without bubblewrap there is no /enclave. */
-function hostArguments(options: LaunchOptions): string[] {
+function hostArguments(options: LaunchOptions, hostBundlePath: string): string[] {
   return launchArguments(options.configuration).map((argument) =>
     argument === `--allow-fs-read=${BUNDLE_PATH_IN_SANDBOX}`
-      ? `--allow-fs-read=${options.bundlePath}`
+      ? `--allow-fs-read=${hostBundlePath}`
       : argument === BUNDLE_PATH_IN_SANDBOX
-        ? options.bundlePath
+        ? hostBundlePath
         : argument,
   )
 }
@@ -169,46 +203,61 @@ export interface LaunchedEnclave {
   /** The simulation's transport: a socketpair whose other end is the enclave's fd 3. */
   readonly address: TransportAddress
   readonly process: ChildProcess
-  /** fd 3 in the enclave: requests and responses. */
+  /** fd 3 in the enclave: requests, responses, events. */
   readonly parentStream: Socket
   /** fd 4 in the enclave: the NSM device. */
   readonly nsmStream: Socket
+  /** Resolves once the process has exited, or could not be started at all. */
+  readonly exited: Promise<void>
 }
 
 /**
  * Spawns the enclave with two inherited AF_UNIX socketpairs (libuv makes one per `pipe` stdio
- * entry), on fds 3 and 4: no filesystem path exists for anyone to connect to. The enclave's
- * stdout and stderr are discarded: on Nitro its console is only readable in debug mode.
+ * entry), on fds 3 and 4: no filesystem path exists for anyone to connect to. Under bubblewrap the
+ * measured bundle bytes flow through a pipe on fd 5 into a read-only file of the sandbox; the
+ * other modes run a private copy written from the same bytes. The enclave's stdout and stderr are
+ * discarded: on Nitro its console is only readable in debug mode.
  */
 export function launchEnclave(options: LaunchOptions): LaunchedEnclave {
-  // In the unshare fallback the runtime reads the bundle by path as nobody, so it gets a copy in
-  // a directory nobody may enter; bubblewrap instead reads the bytes from fd 5 as it starts.
-  const copy = options.sandbox === 'unshare' ? copyForNobody(options.bundlePath) : undefined
-  const { program, args } = sandboxCommand(
-    copy === undefined ? options : { ...options, bundlePath: copy.bundlePath },
-  )
-  const bundleFd = openSync(options.bundlePath, 'r')
+  const piped = options.sandbox === 'bubblewrap'
+  const copy = piped ? undefined : privateCopy(options.bundle)
+  const { program, args } = sandboxCommand(options, copy?.bundlePath ?? '')
   const child = spawn(program, args, {
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', bundleFd],
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', piped ? 'pipe' : 'ignore'],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, // `env -i` then starts from nothing
   })
-  closeSync(bundleFd)
-  child.once('exit', () => copy?.remove())
+  const bundleStream = (child.stdio as readonly unknown[])[BUNDLE_FD] as Writable | null
+  bundleStream?.on('error', () => undefined) // a sandbox that died early stops reading: no matter
+  bundleStream?.end(options.bundle)
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve()
+    })
+    // Spawn itself failing (EMFILE, a missing tool) leaves no process to wait for. It cannot be
+    // provoked here without exhausting the test runner's own descriptors.
+    /* c8 ignore next 3 */
+    child.once('error', () => {
+      resolve()
+    })
+  })
+  void exited.then(() => {
+    copy?.remove()
+  })
   return {
     address: PARENT_CHANNEL,
     process: child,
     parentStream: child.stdio[PARENT_CHANNEL.fd] as Socket,
     nsmStream: child.stdio[NSM_CHANNEL.fd] as Socket,
+    exited,
   }
 }
 
-/** A copy of the bundle that uid 65534 can read: a fresh 0755 directory in the temp folder. */
-function copyForNobody(bundlePath: string): { bundlePath: string; remove: () => void } {
+/** The bundle written to a fresh 0755 directory, readable by the unprivileged enclave user. */
+function privateCopy(bundle: Uint8Array): { bundlePath: string; remove: () => void } {
   const directory = mkdtempSync(join(tmpdir(), 'cloister-enclave-'))
   chmodSync(directory, 0o755)
   const copy = join(directory, 'enclave.mjs')
-  copyFileSync(bundlePath, copy)
-  chmodSync(copy, 0o644)
+  writeFileSync(copy, bundle, { mode: 0o644 })
   return {
     bundlePath: copy,
     remove: () => {

@@ -8,6 +8,7 @@ import { AWS_NITRO_ROOT_G1_PEM } from '../../shared/attestation/aws-nitro-root-g
 import { sha256Hex } from '../../shared/attestation/trusted-roots.js'
 import { encodeEnclaveConfiguration } from '../../shared/image/enclave-configuration.js'
 import { CloisterError } from '../../shared/errors/cloister-error.js'
+import { NSM_REQUEST_MAX_BYTES } from '../../shared/nsm/nsm-messages.js'
 import { createFramedChannel } from '../../shared/protocol/framed-channel.js'
 import type { SandboxMode } from '../../shared/protocol/ops.js'
 import { createEnclaveClient, type EnclaveClient } from '../host/enclave-client.js'
@@ -130,17 +131,14 @@ export async function startSimulatedEnclave(
   const { nsm, moduleId } = createHostNsm(image, options)
   const launched = launchEnclave({
     runtimePath: process.execPath,
-    bundlePath: image.bundlePath,
+    bundle: image.bundle,
     configuration: image.configuration,
     sandbox: options.sandbox,
     asRoot: process.getuid?.() === 0,
   })
-  const exited = new Promise<void>((resolve) => {
-    launched.process.once('exit', () => {
-      resolve()
-    })
-  })
-  serveNsm(createFramedChannel(launched.nsmStream), nsm)
+  const { exited } = launched
+  // The NSM takes requests of at most 4 KiB (nsm-api NSM_REQUEST_MAX_SIZE), one at a time.
+  serveNsm(createFramedChannel(launched.nsmStream, NSM_REQUEST_MAX_BYTES), nsm)
   const client = createEnclaveClient(createFramedChannel(launched.parentStream))
   const stop = async () => {
     client.close()

@@ -11,10 +11,21 @@ const INTERNAL_ERROR = encodeNsmResponse({ type: 'Error', code: 'InternalError' 
  * failure of the host itself (say, its PKI state cannot be written) is the NSM's `InternalError`.
  */
 export function serveNsm(channel: Channel, nsm: SimulatedNsm): void {
-  let queue: Promise<unknown> = Promise.resolve()
+  let busy = false
   channel.onMessage((request) => {
-    queue = queue.then(async () => {
-      channel.send(await nsm.handleBytes(request).catch(() => INTERNAL_ERROR))
-    })
+    // Like the ioctl, one request at a time: a client that pipelines is not the driver, and
+    // queueing its requests without bound would let an enclave exhaust the host's memory.
+    if (busy) {
+      channel.close()
+      return
+    }
+    busy = true
+    void nsm
+      .handleBytes(request)
+      .catch(() => INTERNAL_ERROR)
+      .then((response) => {
+        busy = false
+        channel.send(response)
+      })
   })
 }
