@@ -3,6 +3,7 @@
 import { ATTEST_INSPECT_USAGE, runAttestInspect } from './attest-inspect.js'
 import { ATTEST_VERIFY_USAGE, runAttestVerify } from './attest-verify.js'
 import type { CliIo } from './cli-io.js'
+import { KMS_SERVE_USAGE, runKmsServe } from './kms-serve-command.js'
 import { MEASURE_USAGE, runMeasure } from './measure-command.js'
 import { POLICY_USAGE, runPolicy } from './policy-command.js'
 import { runSimAttest, runSimRoot, SIM_ATTEST_USAGE, SIM_ROOT_USAGE } from './sim-commands.js'
@@ -18,6 +19,7 @@ Commands:
   attest verify FILE|-   verify a Nitro attestation document and a policy (exit 0, 1 or 2)
   attest inspect FILE|-  print a document's fields and certificates without verifying it
   measure [BUNDLE]       print the PCRs of an enclave image, as nitro-cli does
+  kms serve              serve the local KMS (AWS KMS JSON protocol over HTTPS, SigV4)
   sim root               print the simulated host's root certificate
   sim attest             issue a document from the simulated NSM (a test vector)
   policy --pcr0 HEX      print a KMS key policy that releases keys only to that enclave
@@ -32,6 +34,7 @@ const COMMANDS: ReadonlyMap<string, { readonly run: Command; readonly usage: str
   ['attest verify', { run: runAttestVerify, usage: ATTEST_VERIFY_USAGE }],
   ['attest inspect', { run: runAttestInspect, usage: ATTEST_INSPECT_USAGE }],
   ['measure', { run: runMeasure, usage: MEASURE_USAGE }],
+  ['kms serve', { run: runKmsServe, usage: KMS_SERVE_USAGE }],
   ['sim root', { run: runSimRoot, usage: SIM_ROOT_USAGE }],
   ['sim attest', { run: runSimAttest, usage: SIM_ATTEST_USAGE }],
   ['policy', { run: runPolicy, usage: POLICY_USAGE }],
