@@ -53,7 +53,8 @@ let runtimeMemo: { key: string; runtime: Uint8Array } | undefined
 /** The runtime binary's bytes, read once per process unless the file changes. */
 async function readRuntime(path: string): Promise<Uint8Array> {
   const info = await stat(path)
-  const key = `${path}:${String(info.size)}:${String(info.mtimeMs)}`
+  // inode and ctime too: a same-size binary with its mtime restored is still a different file.
+  const key = [path, info.dev, info.ino, info.size, info.mtimeMs, info.ctimeMs].join(':')
   if (runtimeMemo?.key !== key) runtimeMemo = { key, runtime: await readFile(path) }
   return runtimeMemo.runtime
 }
