@@ -99,7 +99,8 @@ const DEFAULT_LIBRARY_PATHS = ['/lib', '/lib64', '/usr/lib']
  * model with file reads limited to the bundle.
  */
 export function sandboxCommand(options: LaunchOptions, hostBundlePath: string): Command {
-  const noCore = ['--core=0', '--']
+  // Every mode starts the same way: an empty environment, no stray descriptors, no core dumps.
+  const start = [...CLEAN_ENV, ...CLOSE_OTHER_FDS, 'prlimit', '--core=0', '--']
   switch (options.sandbox) {
     case 'bubblewrap': {
       const binds = (options.libraryPaths ?? DEFAULT_LIBRARY_PATHS)
@@ -146,17 +147,14 @@ export function sandboxCommand(options: LaunchOptions, hostBundlePath: string): 
         options.asRoot === true ? ['unshare', '--net', '--', ...asUser(hostUid), '--'] : []
       return {
         program: 'env',
-        args: [...CLEAN_ENV, ...CLOSE_OTHER_FDS, 'prlimit', ...noCore, ...outer, ...bwrap],
+        args: [...start, ...outer, ...bwrap],
       }
     }
     case 'unshare':
       return {
         program: 'env',
         args: [
-          ...CLEAN_ENV,
-          ...CLOSE_OTHER_FDS,
-          'prlimit',
-          ...noCore,
+          ...start,
           'unshare',
           '--net',
           '--ipc',
@@ -175,14 +173,7 @@ export function sandboxCommand(options: LaunchOptions, hostBundlePath: string): 
     case 'none':
       return {
         program: 'env',
-        args: [
-          ...CLEAN_ENV,
-          ...CLOSE_OTHER_FDS,
-          'prlimit',
-          ...noCore,
-          options.runtimePath,
-          ...hostArguments(options, hostBundlePath),
-        ],
+        args: [...start, options.runtimePath, ...hostArguments(options, hostBundlePath)],
       }
   }
 }
