@@ -9,6 +9,9 @@ import {
   sealBlob,
   type EncryptionContext,
 } from '../crypto/ciphertext-blob.js'
+import { evaluateKeyPolicy, type PolicyDecision } from '../policy/evaluate-key-policy.js'
+import { parseKeyPolicy } from '../policy/parse-key-policy.js'
+import type { ContextValue } from '../policy/request-context.js'
 import type { KeyRecord, KmsStore } from '../store/kms-store.js'
 
 /** A parsed JSON request body. */
@@ -23,6 +26,8 @@ export interface KmsContext {
   readonly accountId: string
   /** The default key policy for keys created without one. */
   readonly defaultPolicy: (accountId: string) => string
+  /** The authenticated caller's ARN (the account root for the state directory's access key). */
+  readonly caller: string
 }
 
 /** One operation: a request body in, a response body out, or a catalog error. */
@@ -96,6 +101,48 @@ export function resolveKey(keyId: string, context: KmsContext): KeyRecord {
   return key
 }
 
+/**
+ * Checks the key's policy for `action` by the caller (AWS KMS "Key policies"): explicit Deny wins,
+ * no Allow means deny. The request context carries `kms:EncryptionContext:<key>` and
+ * `kms:EncryptionContextKeys` (and, for attested calls, `kms:RecipientAttestation:*`). A policy
+ * that cannot be evaluated denies.
+ *
+ * @throws {CloisterError} `ERR_KMS_ACCESS_DENIED`.
+ */
+export function authorize(
+  key: KeyRecord,
+  action: string,
+  kms: KmsContext,
+  encryptionContext: EncryptionContext = {},
+  extra: ReadonlyMap<string, ContextValue> = new Map(),
+): KeyRecord {
+  const requestContext = new Map<string, ContextValue>([['aws:SecureTransport', true], ...extra])
+  const keys = Object.keys(encryptionContext)
+  for (const name of keys) {
+    requestContext.set(`kms:EncryptionContext:${name}`, encryptionContext[name] as string)
+  }
+  if (keys.length > 0) requestContext.set('kms:EncryptionContextKeys', keys)
+  let decision: PolicyDecision
+  try {
+    decision = evaluateKeyPolicy(parseKeyPolicy(key.policy), {
+      principal: kms.caller,
+      action,
+      resource: key.arn,
+      context: requestContext,
+    })
+  } catch {
+    decision = 'deny' // an unreadable policy or an ambiguous context fails closed
+  }
+  if (decision !== 'allow') throw new CloisterError('ERR_KMS_ACCESS_DENIED')
+  return key
+}
+
+/** A key policy checked before it is stored: AWS refuses malformed ones. */
+function validPolicy(text: string): string {
+  parseKeyPolicy(text) // ERR_KMS_POLICY_MALFORMED / _TOO_LARGE: MalformedPolicyDocumentException
+  return text
+}
+
 /** A key that may be used for cryptography now. */
 function usableKey(keyId: string, context: KmsContext): KeyRecord {
   const key = resolveKey(keyId, context)
@@ -145,6 +192,7 @@ export function decryptBlob(
   ciphertext: Uint8Array,
   encryptionContext: EncryptionContext,
   kms: KmsContext,
+  action: string,
   expectedKeyId?: string,
 ): { key: KeyRecord; plaintext: Uint8Array } {
   const header = readBlobHeader(ciphertext)
@@ -156,6 +204,7 @@ export function decryptBlob(
   }
   if (key.state === 'Disabled') throw new CloisterError('ERR_KMS_DISABLED')
   if (key.state === 'PendingDeletion') throw new CloisterError('ERR_KMS_INVALID_STATE')
+  authorize(key, action, kms, encryptionContext)
   const material = kms.store.material(key.keyId, header.version)
   if (material === undefined) throw new CloisterError('ERR_KMS_INVALID_CIPHERTEXT')
   return { key, plaintext: openBlob(ciphertext, material, encryptionContext) }
@@ -183,7 +232,7 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     ] as const) {
       if (input[field] !== undefined && input[field] !== allowed) invalid()
     }
-    const policy = text(input, 'Policy', false) ?? kms.defaultPolicy(kms.accountId)
+    const policy = validPolicy(text(input, 'Policy', false) ?? kms.defaultPolicy(kms.accountId))
     const keyId = randomUUID()
     const key = {
       keyId,
@@ -197,7 +246,10 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     return { KeyMetadata: metadata(resolveKey(keyId, kms), kms) }
   },
   DescribeKey: (input, kms) => ({
-    KeyMetadata: metadata(resolveKey(text(input, 'KeyId', true), kms), kms),
+    KeyMetadata: metadata(
+      authorize(resolveKey(text(input, 'KeyId', true), kms), 'kms:DescribeKey', kms),
+      kms,
+    ),
   }),
   ListKeys: (_input, kms) => ({
     Keys: kms.store.listKeys().map((key) => ({ KeyId: key.keyId, KeyArn: key.arn })),
@@ -209,7 +261,7 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     if (kms.store.resolveAlias(name) !== undefined) {
       throw new CloisterError('ERR_KMS_ALREADY_EXISTS')
     }
-    const key = resolveKey(text(input, 'TargetKeyId', true), kms)
+    const key = authorize(resolveKey(text(input, 'TargetKeyId', true), kms), 'kms:CreateAlias', kms)
     kms.store.createAlias(name, key.keyId, kms.clock())
     return {}
   },
@@ -229,36 +281,41 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     }
   },
   GetKeyPolicy(input, kms) {
-    const key = resolveKey(text(input, 'KeyId', true), kms)
+    const key = authorize(resolveKey(text(input, 'KeyId', true), kms), 'kms:GetKeyPolicy', kms)
     if ((text(input, 'PolicyName', false) ?? 'default') !== 'default') invalid()
     return { Policy: key.policy, PolicyName: 'default' }
   },
   PutKeyPolicy(input, kms) {
-    const key = resolveKey(text(input, 'KeyId', true), kms)
+    const key = authorize(resolveKey(text(input, 'KeyId', true), kms), 'kms:PutKeyPolicy', kms)
     if ((text(input, 'PolicyName', false) ?? 'default') !== 'default') invalid()
-    const policy = text(input, 'Policy', true)
+    const policy = validPolicy(text(input, 'Policy', true))
+    // AWS's lockout safety check: a policy that would stop its author changing it again is refused.
     try {
-      JSON.parse(policy)
+      authorize({ ...key, policy }, 'kms:PutKeyPolicy', kms)
     } catch {
-      throw new CloisterError('ERR_KMS_VALIDATION') // AWS: MalformedPolicyDocumentException
+      throw new CloisterError('ERR_KMS_POLICY_MALFORMED')
     }
     kms.store.setPolicy(key.keyId, policy)
     return {}
   },
   EnableKey(input, kms) {
-    const key = resolveKey(text(input, 'KeyId', true), kms)
+    const key = authorize(resolveKey(text(input, 'KeyId', true), kms), 'kms:EnableKey', kms)
     if (key.state === 'PendingDeletion') throw new CloisterError('ERR_KMS_INVALID_STATE')
     kms.store.setState(key.keyId, 'Enabled', null)
     return {}
   },
   DisableKey(input, kms) {
-    const key = resolveKey(text(input, 'KeyId', true), kms)
+    const key = authorize(resolveKey(text(input, 'KeyId', true), kms), 'kms:DisableKey', kms)
     if (key.state === 'PendingDeletion') throw new CloisterError('ERR_KMS_INVALID_STATE')
     kms.store.setState(key.keyId, 'Disabled', null)
     return {}
   },
   ScheduleKeyDeletion(input, kms) {
-    const key = resolveKey(text(input, 'KeyId', true), kms)
+    const key = authorize(
+      resolveKey(text(input, 'KeyId', true), kms),
+      'kms:ScheduleKeyDeletion',
+      kms,
+    )
     const days = integer(input, 'PendingWindowInDays', MIN_DELETION_DAYS, MAX_DELETION_DAYS) ?? 30
     if (key.state === 'PendingDeletion') throw new CloisterError('ERR_KMS_INVALID_STATE')
     const deletionMs = kms.clock() + days * DAY
@@ -271,20 +328,27 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     }
   },
   EnableKeyRotation(input, kms) {
-    kms.store.setRotation(usableKey(text(input, 'KeyId', true), kms).keyId, true)
+    const key = usableKey(text(input, 'KeyId', true), kms)
+    kms.store.setRotation(authorize(key, 'kms:EnableKeyRotation', kms).keyId, true)
     return {}
   },
   RotateKeyOnDemand(input, kms) {
-    const key = usableKey(text(input, 'KeyId', true), kms)
+    const key = authorize(usableKey(text(input, 'KeyId', true), kms), 'kms:RotateKeyOnDemand', kms)
     kms.store.rotate(key.keyId, kms.random(32), kms.clock())
     return { KeyId: key.keyId }
   },
   Encrypt(input, kms) {
-    const key = usableKey(text(input, 'KeyId', true), kms)
+    const encryptionContext = context(input)
+    const key = authorize(
+      usableKey(text(input, 'KeyId', true), kms),
+      'kms:Encrypt',
+      kms,
+      encryptionContext,
+    )
     const plaintext = blob(input, 'Plaintext')
     if (plaintext.byteLength > MAX_PLAINTEXT_BYTES) invalid()
     return {
-      CiphertextBlob: b64(encryptWith(key, plaintext, context(input), kms)),
+      CiphertextBlob: b64(encryptWith(key, plaintext, encryptionContext, kms)),
       KeyId: key.arn,
       EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
     }
@@ -294,6 +358,7 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
       blob(input, 'CiphertextBlob'),
       context(input),
       kms,
+      'kms:Decrypt',
       text(input, 'KeyId', false),
     )
     return { KeyId: key.arn, Plaintext: b64(plaintext), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }
@@ -303,15 +368,17 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
       blob(input, 'CiphertextBlob'),
       context(input, 'SourceEncryptionContext'),
       kms,
+      'kms:ReEncryptFrom',
       text(input, 'SourceKeyId', false),
     )
-    const destination = usableKey(text(input, 'DestinationKeyId', true), kms)
-    const ciphertext = encryptWith(
-      destination,
-      source.plaintext,
-      context(input, 'DestinationEncryptionContext'),
+    const destinationContext = context(input, 'DestinationEncryptionContext')
+    const destination = authorize(
+      usableKey(text(input, 'DestinationKeyId', true), kms),
+      'kms:ReEncryptTo',
       kms,
+      destinationContext,
     )
+    const ciphertext = encryptWith(destination, source.plaintext, destinationContext, kms)
     return {
       CiphertextBlob: b64(ciphertext),
       SourceKeyId: source.key.arn,
@@ -321,19 +388,31 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     }
   },
   GenerateDataKey(input, kms) {
-    const key = usableKey(text(input, 'KeyId', true), kms)
+    const encryptionContext = context(input)
+    const key = authorize(
+      usableKey(text(input, 'KeyId', true), kms),
+      'kms:GenerateDataKey',
+      kms,
+      encryptionContext,
+    )
     const plaintext = kms.random(dataKeyLength(input))
     return {
-      CiphertextBlob: b64(encryptWith(key, plaintext, context(input), kms)),
+      CiphertextBlob: b64(encryptWith(key, plaintext, encryptionContext, kms)),
       Plaintext: b64(plaintext),
       KeyId: key.arn,
     }
   },
   GenerateDataKeyWithoutPlaintext(input, kms) {
-    const key = usableKey(text(input, 'KeyId', true), kms)
+    const encryptionContext = context(input)
+    const key = authorize(
+      usableKey(text(input, 'KeyId', true), kms),
+      'kms:GenerateDataKeyWithoutPlaintext',
+      kms,
+      encryptionContext,
+    )
     const plaintext = kms.random(dataKeyLength(input))
     return {
-      CiphertextBlob: b64(encryptWith(key, plaintext, context(input), kms)),
+      CiphertextBlob: b64(encryptWith(key, plaintext, encryptionContext, kms)),
       KeyId: key.arn,
     }
   },

@@ -11,7 +11,8 @@ import { verifySigV4, type SignatureFailure } from '../sigv4/verify-sigv4.js'
 import { awsErrorOf } from './aws-errors.js'
 
 export interface KmsServerOptions {
-  readonly context: KmsContext
+  /** Everything but the caller, who is known per request once the signature verifies. */
+  readonly context: Omit<KmsContext, 'caller'>
   readonly tls: { readonly certificatePem: string; readonly keyPem: string }
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string }
 }
@@ -84,7 +85,7 @@ async function handle(
     if (run === undefined) throw failure('ERR_KMS_UNKNOWN_OPERATION')
     const input = parseJson(body)
     keyId = typeof input.KeyId === 'string' ? input.KeyId : null
-    const output = run(input, context)
+    const output = run(input, { ...context, caller })
     audit(context, { caller, operation, keyId, decision: 'allowed', detail: {} })
     send(response, 200, output)
   } catch (error) {
@@ -94,7 +95,7 @@ async function handle(
       caller,
       operation: operation || 'unknown',
       keyId,
-      decision: 'failed',
+      decision: aws.type === 'AccessDeniedException' ? 'denied' : 'failed',
       detail: { error: aws.type },
     })
     send(response, aws.status, {
@@ -108,7 +109,7 @@ async function handle(
  * Appends to the audit log. If the log itself cannot be written (the store is gone), the request
  * still gets its answer, which is then a KMSInternalException for a successful operation.
  */
-function audit(context: KmsContext, record: Omit<AuditRecord, 'atMs'>): void {
+function audit(context: Omit<KmsContext, 'caller'>, record: Omit<AuditRecord, 'atMs'>): void {
   try {
     context.store.appendAudit({ atMs: context.clock(), ...record })
   } catch {

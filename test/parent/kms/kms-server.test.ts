@@ -92,6 +92,22 @@ function clientFor(
   })
 }
 
+/** A policy letting the account root do everything, plus `extra` statements. */
+function rootPolicy(...extra: object[]): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+      ...extra,
+    ],
+  })
+}
+
 const directory = mkdtempSync(join(tmpdir(), 'cloister-kms-'))
 let kms = await startKms(directory)
 t.teardown(() => kms.stop())
@@ -149,21 +165,17 @@ t.test(
       new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }),
     )
     t.match(JSON.parse(policy.Policy ?? ''), { Version: '2012-10-17' })
+    const rootOnly = rootPolicy()
     await kms.client.send(
-      new PutKeyPolicyCommand({
-        KeyId: keyId,
-        PolicyName: 'default',
-        Policy: '{"Version":"2012-10-17","Statement":[]}',
-      }),
+      new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: rootOnly }),
     )
-    t.equal(
-      (await kms.client.send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy,
-      '{"Version":"2012-10-17","Statement":[]}',
-    )
-    await t.rejects(
-      kms.client.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: 'not json' })),
-      { name: 'ValidationException' },
-    )
+    t.equal((await kms.client.send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy, rootOnly)
+    for (const malformed of ['not json', '{"Version":"2012-10-17","Statement":[]}']) {
+      await t.rejects(
+        kms.client.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: malformed })),
+        { name: 'MalformedPolicyDocumentException' },
+      )
+    }
     await t.rejects(
       kms.client.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'other' })),
       { name: 'ValidationException' },
@@ -370,6 +382,106 @@ t.test('cryptography: encrypt, decrypt, data keys, random, re-encrypt, rotation'
     { name: 'KMSInvalidStateException' },
   )
 })
+
+t.test(
+  'key policies are enforced: explicit Deny wins, conditions on the encryption context',
+  async (t) => {
+    const root = { AWS: `arn:aws:iam::${ACCOUNT}:root` }
+    const denyEncrypt = { Effect: 'Deny', Principal: root, Action: 'kms:Encrypt', Resource: '*' }
+    const { KeyMetadata } = await kms.client.send(
+      new CreateKeyCommand({ Policy: rootPolicy(denyEncrypt) }),
+    )
+    const keyId = KeyMetadata?.KeyId ?? ''
+    await t.rejects(
+      kms.client.send(new EncryptCommand({ KeyId: keyId, Plaintext: text.encode('x') })),
+      {
+        name: 'AccessDeniedException',
+      },
+    )
+    const dataKey = await kms.client.send(
+      new GenerateDataKeyCommand({
+        KeyId: keyId,
+        KeySpec: 'AES_256',
+        EncryptionContext: { tenant: 'acme' },
+      }),
+    )
+    // Decrypt only when the encryption context names tenant acme.
+    const tenantOnly = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: root,
+          Action: ['kms:Describe*', 'kms:Get*', 'kms:Put*', 'kms:Encrypt', 'kms:GenerateDataKey*'],
+          Resource: '*',
+        },
+        {
+          Effect: 'Allow',
+          Principal: root,
+          Action: 'kms:Decrypt',
+          Resource: '*',
+          Condition: { StringEquals: { 'kms:EncryptionContext:tenant': 'acme' } },
+        },
+      ],
+    })
+    await kms.client.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: tenantOnly }))
+    const opened = await kms.client.send(
+      new DecryptCommand({
+        CiphertextBlob: dataKey.CiphertextBlob,
+        EncryptionContext: { tenant: 'acme' },
+      }),
+    )
+    t.same(opened.Plaintext, dataKey.Plaintext)
+    const other = await kms.client.send(
+      new EncryptCommand({
+        KeyId: keyId,
+        Plaintext: text.encode('x'),
+        EncryptionContext: { tenant: 'globex' },
+      }),
+    )
+    await t.rejects(
+      kms.client.send(
+        new DecryptCommand({
+          CiphertextBlob: other.CiphertextBlob,
+          EncryptionContext: { tenant: 'globex' },
+        }),
+      ),
+      { name: 'AccessDeniedException' },
+    )
+    // Two context keys that differ only in case make the condition ambiguous: denied, fail-closed.
+    const twins = { tenant: 'acme', TENANT: 'acme' }
+    const twin = await kms.client.send(
+      new EncryptCommand({ KeyId: keyId, Plaintext: text.encode('x'), EncryptionContext: twins }),
+    )
+    await t.rejects(
+      kms.client.send(
+        new DecryptCommand({ CiphertextBlob: twin.CiphertextBlob, EncryptionContext: twins }),
+      ),
+      {
+        name: 'AccessDeniedException',
+      },
+    )
+    await t.rejects(kms.client.send(new DisableKeyCommand({ KeyId: keyId })), {
+      name: 'AccessDeniedException',
+    })
+    // The lockout safety check: a policy that would stop its author changing it again is refused.
+    const lockout = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: root, Action: 'kms:Decrypt', Resource: '*' }],
+    })
+    await t.rejects(kms.client.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: lockout })), {
+      name: 'MalformedPolicyDocumentException',
+    })
+    await t.rejects(kms.client.send(new CreateKeyCommand({ Policy: '{"Version":"2012-10-17"}' })), {
+      name: 'MalformedPolicyDocumentException',
+    })
+    const denied = kms.store.readAudit().filter((record) => record.decision === 'denied')
+    t.ok(
+      denied.some((record) => record.operation === 'Decrypt'),
+      'denials are audited as such',
+    )
+  },
+)
 
 t.test(
   'authentication: unknown keys and bad secrets get the exceptions the SDK knows',
