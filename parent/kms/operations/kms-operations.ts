@@ -220,6 +220,18 @@ function dataKeyLength(input: JsonObject): number {
   return invalid()
 }
 
+/** A fresh data key under the request's key and context: its bytes and its ciphertext blob. */
+function generateDataKey(input: JsonObject, kms: KmsContext, action: string) {
+  const encryptionContext = context(input)
+  const key = authorize(usableKey(text(input, 'KeyId', true), kms), action, kms, encryptionContext)
+  const plaintext = kms.random(dataKeyLength(input))
+  return {
+    plaintext,
+    CiphertextBlob: b64(encryptWith(key, plaintext, encryptionContext, kms)),
+    KeyId: key.arn,
+  }
+}
+
 /** The operations by their `X-Amz-Target` name (TrentService.<name>). */
 export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
   CreateKey(input, kms) {
@@ -388,33 +400,17 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     }
   },
   GenerateDataKey(input, kms) {
-    const encryptionContext = context(input)
-    const key = authorize(
-      usableKey(text(input, 'KeyId', true), kms),
-      'kms:GenerateDataKey',
-      kms,
-      encryptionContext,
-    )
-    const plaintext = kms.random(dataKeyLength(input))
-    return {
-      CiphertextBlob: b64(encryptWith(key, plaintext, encryptionContext, kms)),
-      Plaintext: b64(plaintext),
-      KeyId: key.arn,
-    }
+    const { plaintext, ...rest } = generateDataKey(input, kms, 'kms:GenerateDataKey')
+    return { ...rest, Plaintext: b64(plaintext) }
   },
   GenerateDataKeyWithoutPlaintext(input, kms) {
-    const encryptionContext = context(input)
-    const key = authorize(
-      usableKey(text(input, 'KeyId', true), kms),
-      'kms:GenerateDataKeyWithoutPlaintext',
+    const { plaintext, ...rest } = generateDataKey(
+      input,
       kms,
-      encryptionContext,
+      'kms:GenerateDataKeyWithoutPlaintext',
     )
-    const plaintext = kms.random(dataKeyLength(input))
-    return {
-      CiphertextBlob: b64(encryptWith(key, plaintext, encryptionContext, kms)),
-      KeyId: key.arn,
-    }
+    plaintext.fill(0) // the caller never sees it; nothing keeps it
+    return rest
   },
   GenerateRandom(input, kms) {
     const bytes = integer(input, 'NumberOfBytes', 1, MAX_RANDOM_BYTES)
