@@ -7,6 +7,10 @@ import { accountDefaultKeyPolicy } from '../../parent/kms/policy/account-default
 import { createKmsServer } from '../../parent/kms/server/kms-server.js'
 import { openKmsState } from '../../parent/kms/state/kms-state.js'
 import { openKmsStore } from '../../parent/kms/store/kms-store.js'
+import { openSimPki } from '../../parent/sim/sim-pki.js'
+import { AWS_NITRO_ROOT_G1_PEM } from '../../shared/attestation/aws-nitro-root-g1.js'
+import { createCertificateCache } from '../../shared/attestation/certificate-cache.js'
+import { trustRootCertificates } from '../../shared/attestation/trusted-roots.js'
 import type { CliIo } from './cli-io.js'
 import { stateDirectoryOf } from './state-options.js'
 import { UsageError } from './usage-error.js'
@@ -42,6 +46,8 @@ export async function runKmsServe(args: readonly string[], io: CliIo): Promise<n
   const directory = stateDirectoryOf(values.state)
   const state = await openKmsState(directory, io.now())
   const store = openKmsStore(join(directory, 'kms', 'kms.db'), state.masterKey)
+  // Attested Recipient documents may come from real Nitro hardware or from this host's simulation.
+  const simulatedHost = await openSimPki(join(directory, 'sim'), io.now())
   const server = createKmsServer({
     context: {
       store,
@@ -50,6 +56,10 @@ export async function runKmsServe(args: readonly string[], io: CliIo): Promise<n
       region: REGION,
       accountId: LOCAL_ACCOUNT_ID,
       defaultPolicy: accountDefaultKeyPolicy,
+      recipients: {
+        trustedRoots: trustRootCertificates([AWS_NITRO_ROOT_G1_PEM, simulatedHost.root.pem]),
+        cache: createCertificateCache(),
+      },
     },
     tls: { certificatePem: state.tlsCertificatePem, keyPem: state.tlsKeyPem },
     credentials: state,

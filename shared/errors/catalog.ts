@@ -193,6 +193,10 @@ export const ERROR_CATALOG = {
     message: 'The request signature is incomplete or malformed.',
   },
   ERR_KMS_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  ERR_KMS_INVALID_RECIPIENT: {
+    status: 400,
+    message: 'The recipient attestation document is not valid or carries no usable RSA key.',
+  },
   ERR_KMS_INVALID_CIPHERTEXT: {
     status: 400,
     message: 'The ciphertext is not valid for this key and encryption context.',

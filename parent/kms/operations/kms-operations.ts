@@ -13,6 +13,12 @@ import { evaluateKeyPolicy, type PolicyDecision } from '../policy/evaluate-key-p
 import { parseKeyPolicy } from '../policy/parse-key-policy.js'
 import type { ContextValue } from '../policy/request-context.js'
 import type { KeyRecord, KmsStore } from '../store/kms-store.js'
+import {
+  encryptForRecipient,
+  verifyRecipient,
+  type RecipientVerifier,
+  type VerifiedRecipient,
+} from './recipient.js'
 
 /** A parsed JSON request body. */
 export type JsonObject = Readonly<Record<string, unknown>>
@@ -28,6 +34,10 @@ export interface KmsContext {
   readonly defaultPolicy: (accountId: string) => string
   /** The authenticated caller's ARN (the account root for the state directory's access key). */
   readonly caller: string
+  /** Trusted roots and cache for attested `Recipient` requests. */
+  readonly recipients: RecipientVerifier
+  /** Adds facts to this request's audit record (attested calls: module id and PCRs). */
+  readonly note: (detail: Readonly<Record<string, unknown>>) => void
 }
 
 /** One operation: a request body in, a response body out, or a catalog error. */
@@ -194,6 +204,7 @@ export function decryptBlob(
   kms: KmsContext,
   action: string,
   expectedKeyId?: string,
+  attested: ReadonlyMap<string, ContextValue> = new Map(),
 ): { key: KeyRecord; plaintext: Uint8Array } {
   const header = readBlobHeader(ciphertext)
   const keyId = uuidOf(header.keyId)
@@ -204,7 +215,7 @@ export function decryptBlob(
   }
   if (key.state === 'Disabled') throw new CloisterError('ERR_KMS_DISABLED')
   if (key.state === 'PendingDeletion') throw new CloisterError('ERR_KMS_INVALID_STATE')
-  authorize(key, action, kms, encryptionContext)
+  authorize(key, action, kms, encryptionContext, attested)
   const material = kms.store.material(key.keyId, header.version)
   if (material === undefined) throw new CloisterError('ERR_KMS_INVALID_CIPHERTEXT')
   return { key, plaintext: openBlob(ciphertext, material, encryptionContext) }
@@ -220,10 +231,37 @@ function dataKeyLength(input: JsonObject): number {
   return invalid()
 }
 
+/** The verified `Recipient` of a request, if it has one, noted in the audit record. */
+function recipientOf(input: JsonObject, kms: KmsContext): VerifiedRecipient | undefined {
+  if (input.Recipient === undefined) return undefined
+  const recipient = verifyRecipient(input.Recipient, kms.recipients, kms.clock())
+  kms.note({
+    recipientModuleId: recipient.document.moduleId,
+    recipientPcrs: Object.fromEntries(
+      [...recipient.document.pcrs].map(([index, value]) => [
+        index,
+        Buffer.from(value).toString('hex'),
+      ]),
+    ),
+  })
+  return recipient
+}
+
 /** A fresh data key under the request's key and context: its bytes and its ciphertext blob. */
-function generateDataKey(input: JsonObject, kms: KmsContext, action: string) {
+function generateDataKey(
+  input: JsonObject,
+  kms: KmsContext,
+  action: string,
+  attested: ReadonlyMap<string, ContextValue> = new Map(),
+) {
   const encryptionContext = context(input)
-  const key = authorize(usableKey(text(input, 'KeyId', true), kms), action, kms, encryptionContext)
+  const key = authorize(
+    usableKey(text(input, 'KeyId', true), kms),
+    action,
+    kms,
+    encryptionContext,
+    attested,
+  )
   const plaintext = kms.random(dataKeyLength(input))
   return {
     plaintext,
@@ -366,14 +404,18 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     }
   },
   Decrypt(input, kms) {
+    const recipient = recipientOf(input, kms)
     const { key, plaintext } = decryptBlob(
       blob(input, 'CiphertextBlob'),
       context(input),
       kms,
       'kms:Decrypt',
       text(input, 'KeyId', false),
+      recipient?.context,
     )
-    return { KeyId: key.arn, Plaintext: b64(plaintext), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }
+    const answer = { KeyId: key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }
+    if (recipient === undefined) return { ...answer, Plaintext: b64(plaintext) }
+    return { ...answer, CiphertextForRecipient: encryptForRecipient(recipient, plaintext) }
   },
   ReEncrypt(input, kms) {
     const source = decryptBlob(
@@ -400,8 +442,15 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     }
   },
   GenerateDataKey(input, kms) {
-    const { plaintext, ...rest } = generateDataKey(input, kms, 'kms:GenerateDataKey')
-    return { ...rest, Plaintext: b64(plaintext) }
+    const recipient = recipientOf(input, kms)
+    const { plaintext, ...rest } = generateDataKey(
+      input,
+      kms,
+      'kms:GenerateDataKey',
+      recipient?.context,
+    )
+    if (recipient === undefined) return { ...rest, Plaintext: b64(plaintext) }
+    return { ...rest, CiphertextForRecipient: encryptForRecipient(recipient, plaintext) }
   },
   GenerateDataKeyWithoutPlaintext(input, kms) {
     const { plaintext, ...rest } = generateDataKey(
@@ -413,8 +462,11 @@ export const KMS_OPERATIONS: Readonly<Record<string, KmsOperation>> = {
     return rest
   },
   GenerateRandom(input, kms) {
+    const recipient = recipientOf(input, kms)
     const bytes = integer(input, 'NumberOfBytes', 1, MAX_RANDOM_BYTES)
     if (bytes === undefined) invalid()
-    return { Plaintext: b64(kms.random(bytes)) }
+    const random = kms.random(bytes)
+    if (recipient === undefined) return { Plaintext: b64(random) }
+    return { CiphertextForRecipient: encryptForRecipient(recipient, random) }
   },
 }

@@ -24,6 +24,7 @@ const BY_CODE: Partial<Record<ErrorCode, AwsError>> = {
   ERR_KMS_MISSING_AUTHENTICATION: { type: 'MissingAuthenticationTokenException', status: 400 },
   ERR_KMS_INCOMPLETE_SIGNATURE: { type: 'IncompleteSignatureException', status: 400 },
   ERR_KMS_TOO_LARGE: { type: 'ValidationException', status: 413 },
+  ERR_KMS_INVALID_RECIPIENT: { type: 'ValidationException', status: 400 },
   ERR_KMS_POLICY_MALFORMED: { type: 'MalformedPolicyDocumentException', status: 400 },
   ERR_KMS_POLICY_TOO_LARGE: { type: 'MalformedPolicyDocumentException', status: 400 },
 }

@@ -11,8 +11,8 @@ import { verifySigV4, type SignatureFailure } from '../sigv4/verify-sigv4.js'
 import { awsErrorOf } from './aws-errors.js'
 
 export interface KmsServerOptions {
-  /** Everything but the caller, who is known per request once the signature verifies. */
-  readonly context: Omit<KmsContext, 'caller'>
+  /** Everything but what is known per request: the caller and the audit notes. */
+  readonly context: Omit<KmsContext, 'caller' | 'note'>
   readonly tls: { readonly certificatePem: string; readonly keyPem: string }
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string }
 }
@@ -62,6 +62,7 @@ async function handle(
       : ''
   let caller = 'anonymous'
   let keyId: string | null = null
+  const detail: Record<string, unknown> = {}
   try {
     const body = await readBody(request)
     if (request.method !== 'POST' || request.url !== '/') {
@@ -85,8 +86,8 @@ async function handle(
     if (run === undefined) throw failure('ERR_KMS_UNKNOWN_OPERATION')
     const input = parseJson(body)
     keyId = typeof input.KeyId === 'string' ? input.KeyId : null
-    const output = run(input, { ...context, caller })
-    audit(context, { caller, operation, keyId, decision: 'allowed', detail: {} })
+    const output = run(input, { ...context, caller, note: (facts) => Object.assign(detail, facts) })
+    audit(context, { caller, operation, keyId, decision: 'allowed', detail })
     send(response, 200, output)
   } catch (error) {
     const code = isCloisterError(error) ? error.code : undefined
@@ -96,7 +97,7 @@ async function handle(
       operation: operation || 'unknown',
       keyId,
       decision: aws.type === 'AccessDeniedException' ? 'denied' : 'failed',
-      detail: { error: aws.type },
+      detail: { ...detail, error: aws.type },
     })
     send(response, aws.status, {
       __type: aws.type,
@@ -109,7 +110,10 @@ async function handle(
  * Appends to the audit log. If the log itself cannot be written (the store is gone), the request
  * still gets its answer, which is then a KMSInternalException for a successful operation.
  */
-function audit(context: Omit<KmsContext, 'caller'>, record: Omit<AuditRecord, 'atMs'>): void {
+function audit(
+  context: Omit<KmsContext, 'caller' | 'note'>,
+  record: Omit<AuditRecord, 'atMs'>,
+): void {
   try {
     context.store.appendAudit({ atMs: context.clock(), ...record })
   } catch {

@@ -32,10 +32,18 @@ import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { createKmsServer, MAX_REQUEST_BYTES } from '../../../parent/kms/server/kms-server.js'
 import { openKmsState, type KmsState } from '../../../parent/kms/state/kms-state.js'
 import { openKmsStore } from '../../../parent/kms/store/kms-store.js'
+import { openSimPki } from '../../../parent/sim/sim-pki.js'
+import { AWS_NITRO_ROOT_G1_PEM } from '../../../shared/attestation/aws-nitro-root-g1.js'
+import { createCertificateCache } from '../../../shared/attestation/certificate-cache.js'
+import { trustRootCertificates } from '../../../shared/attestation/trusted-roots.js'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { Sha256 } from '../../helpers/node-sha256.js'
 
 const ACCOUNT = '111122223333'
+const simPki = await openSimPki(
+  join(mkdtempSync(join(tmpdir(), 'cloister-kms-sim-')), 'sim'),
+  Date.now(),
+)
 const text = new TextEncoder()
 
 async function startKms(stateDirectory: string) {
@@ -48,6 +56,10 @@ async function startKms(stateDirectory: string) {
       random: (length) => new Uint8Array(randomBytes(length)),
       region: 'us-east-1',
       accountId: ACCOUNT,
+      recipients: {
+        trustedRoots: trustRootCertificates([AWS_NITRO_ROOT_G1_PEM, simPki.root.pem]),
+        cache: createCertificateCache(),
+      },
       defaultPolicy: (account) =>
         JSON.stringify({
           Version: '2012-10-17',
@@ -698,3 +710,205 @@ t.test('an unexpected failure is KMSInternalException with no detail', async (t)
   await kms.stop()
   kms = await startKms(directory)
 })
+
+t.test(
+  'attested Recipient requests: CiphertextForRecipient only for the pinned, non-debug enclave',
+  async (t) => {
+    const { generateKeyPairSync } = await import('node:crypto')
+    const { execFileSync } = await import('node:child_process')
+    const { writeFileSync } = await import('node:fs')
+    const { createSimulatedNsm } = await import('../../../parent/sim/nsm/simulated-nsm.js')
+    const { measureBytes } = await import('../../../shared/attestation/pcr.js')
+    const { openEnvelopedData } = await import('../../../shared/cms/open-enveloped-data.js')
+    const { defaultEnclaveKeyPolicy } =
+      await import('../../../parent/kms/policy/default-enclave-key-policy.js')
+    const { forgeDocument } = await import('../../fakes/test-pki.js')
+    const { vectorBytes } = await import('../../helpers/shared-vectors.js')
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const spki = new Uint8Array(rsa.publicKey.export({ format: 'der', type: 'spki' }))
+    const pcr0 = measureBytes(text.encode('the measured image'))
+    const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
+    const documentFrom = async (options: {
+      pcr0?: Uint8Array
+      debug?: boolean
+      publicKey?: Uint8Array
+    }) => {
+      const nsm = createSimulatedNsm({
+        pki: simPki,
+        clock: () => Date.now(),
+        random: (length) => new Uint8Array(randomBytes(length)),
+        moduleId: 'i-0123456789abcdef0-enc0123456789abcdef',
+        measurements: new Map([
+          [0, options.pcr0 ?? pcr0],
+          [1, measureBytes(text.encode('runtime'))],
+          [2, measureBytes(text.encode('bundle'))],
+        ]),
+        roleArn: undefined,
+        instanceId: 'i-0123456789abcdef0',
+        debug: options.debug ?? false,
+      })
+      const answer = await nsm.handle({
+        type: 'Attestation',
+        userData: null,
+        nonce: null,
+        publicKey: options.publicKey ?? spki,
+      })
+      if (answer.type !== 'Attestation') throw new Error('no document')
+      return answer.document
+    }
+    const recipient = (document: Uint8Array) => ({
+      AttestationDocument: document,
+      KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_256' as const,
+    })
+    const policy = JSON.stringify(
+      defaultEnclaveKeyPolicy({ accountId: ACCOUNT, pcrs: { 0: hex(pcr0) } }),
+    )
+    const keyId =
+      (await kms.client.send(new CreateKeyCommand({ Policy: policy }))).KeyMetadata?.KeyId ?? ''
+    const good = await documentFrom({})
+
+    const generated = await kms.client.send(
+      new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256', Recipient: recipient(good) }),
+    )
+    t.equal(generated.Plaintext, undefined, 'no plaintext to the parent')
+    const dataKey = openEnvelopedData(
+      generated.CiphertextForRecipient ?? new Uint8Array(),
+      rsa.privateKey,
+    )
+    t.equal(dataKey.byteLength, 32)
+    const decrypted = await kms.client.send(
+      new DecryptCommand({ CiphertextBlob: generated.CiphertextBlob, Recipient: recipient(good) }),
+    )
+    t.equal(decrypted.Plaintext, undefined)
+    t.same(
+      openEnvelopedData(decrypted.CiphertextForRecipient ?? new Uint8Array(), rsa.privateKey),
+      dataKey,
+    )
+    const random = await kms.client.send(
+      new GenerateRandomCommand({ NumberOfBytes: 48, Recipient: recipient(good) }),
+    )
+    t.equal(
+      openEnvelopedData(random.CiphertextForRecipient ?? new Uint8Array(), rsa.privateKey)
+        .byteLength,
+      48,
+    )
+
+    // OpenSSL opens what the KMS returned, as it opens AWS's own CiphertextForRecipient.
+    const folder = mkdtempSync(join(tmpdir(), 'cloister-kms-cms-'))
+    writeFileSync(join(folder, 'key.pem'), rsa.privateKey.export({ format: 'pem', type: 'pkcs8' }))
+    writeFileSync(join(folder, 'cms.der'), decrypted.CiphertextForRecipient ?? new Uint8Array())
+    const opened = execFileSync('openssl', [
+      'cms',
+      '-decrypt',
+      '-inform',
+      'DER',
+      '-in',
+      join(folder, 'cms.der'),
+      '-inkey',
+      join(folder, 'key.pem'),
+    ])
+    t.same(new Uint8Array(opened), dataKey)
+
+    const denied = async (request: Promise<unknown>, name: string, why: string) =>
+      t.rejects(request, { name }, why)
+    await denied(
+      kms.client.send(new DecryptCommand({ CiphertextBlob: generated.CiphertextBlob })),
+      'AccessDeniedException',
+      'no Recipient: the Deny statement',
+    )
+    await denied(
+      kms.client.send(
+        new DecryptCommand({
+          CiphertextBlob: generated.CiphertextBlob,
+          Recipient: recipient(
+            await documentFrom({ pcr0: measureBytes(text.encode('another image')) }),
+          ),
+        }),
+      ),
+      'AccessDeniedException',
+      'another PCR0',
+    )
+    await denied(
+      kms.client.send(
+        new DecryptCommand({
+          CiphertextBlob: generated.CiphertextBlob,
+          Recipient: recipient(await documentFrom({ debug: true })),
+        }),
+      ),
+      'AccessDeniedException',
+      'a debug enclave',
+    )
+    const { cabundle, leaf } = await simPki.signerAt(Date.now())
+    const noPcr0 = forgeDocument({
+      pki: { cabundle, leaf, now: Date.now() },
+      fields: { pcrs: new Map([[4, new Uint8Array(48).fill(4)]]), public_key: spki },
+    })
+    await denied(
+      kms.client.send(
+        new DecryptCommand({
+          CiphertextBlob: generated.CiphertextBlob,
+          Recipient: recipient(noPcr0),
+        }),
+      ),
+      'AccessDeniedException',
+      'no PCR0 at all',
+    )
+    const ec = new Uint8Array(
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({
+        format: 'der',
+        type: 'spki',
+      }),
+    )
+    await denied(
+      kms.client.send(
+        new DecryptCommand({
+          CiphertextBlob: generated.CiphertextBlob,
+          Recipient: recipient(await documentFrom({ publicKey: ec })),
+        }),
+      ),
+      'ValidationException',
+      'an EC public key',
+    )
+    await denied(
+      kms.client.send(
+        new DecryptCommand({
+          CiphertextBlob: generated.CiphertextBlob,
+          Recipient: recipient(vectorBytes('nitro/anjuna-2.cose')),
+        }),
+      ),
+      'ValidationException',
+      'a real but expired document',
+    )
+    await denied(
+      kms.client.send(
+        new DecryptCommand({
+          CiphertextBlob: generated.CiphertextBlob,
+          Recipient: {
+            AttestationDocument: good,
+            KeyEncryptionAlgorithm: 'RSAES_OAEP_SHA_1' as never,
+          },
+        }),
+      ),
+      'ValidationException',
+      'another algorithm',
+    )
+    const raw1 = await signedRaw(
+      'TrentService.GenerateRandom',
+      '{"NumberOfBytes":8,"Recipient":"x"}',
+    )
+    t.equal(raw1.body.__type, 'ValidationException', 'Recipient not an object')
+    const audit = kms.store.readAudit()
+    t.ok(
+      audit.some(
+        (record) =>
+          record.detail.recipientModuleId === 'i-0123456789abcdef0-enc0123456789abcdef' &&
+          record.decision === 'allowed',
+      ),
+    )
+    t.ok(
+      audit.some(
+        (record) => record.decision === 'denied' && typeof record.detail.recipientPcrs === 'object',
+      ),
+    )
+  },
+)
