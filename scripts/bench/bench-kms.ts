@@ -1,7 +1,7 @@
 /** `npm run bench:kms`: Encrypt, Decrypt and attested Decrypt through the AWS SDK, beside the verify rate. */
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { Agent } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -126,3 +126,4 @@ console.log(
 client.destroy()
 await new Promise((resolve) => server.close(resolve))
 store.close()
+rmSync(directory, { recursive: true, force: true })
