@@ -8,10 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
-import { accountDefaultKeyPolicy } from '../../parent/kms/policy/account-default-key-policy.js'
-import { createKmsServer } from '../../parent/kms/server/kms-server.js'
-import { openKmsState } from '../../parent/kms/state/kms-state.js'
-import { openKmsStore } from '../../parent/kms/store/kms-store.js'
+import { openLocalKms } from '../../parent/kms/open-local-kms.js'
 import { createSimulatedNsm } from '../../parent/sim/nsm/simulated-nsm.js'
 import { openSimPki } from '../../parent/sim/sim-pki.js'
 import { createCertificateCache } from '../../shared/attestation/certificate-cache.js'
@@ -23,23 +20,9 @@ const SECONDS = 3
 const IN_FLIGHT = 16
 
 const directory = mkdtempSync(join(tmpdir(), 'cloister-bench-kms-'))
-const state = await openKmsState(directory, Date.now())
-const store = openKmsStore(join(directory, 'kms', 'kms.db'), state.masterKey)
+const { server, state, close } = await openLocalKms(directory, () => Date.now())
 const pki = await openSimPki(join(directory, 'sim'), Date.now())
 const trustedRoots = trustRootCertificates([pki.root.pem])
-const server = createKmsServer({
-  context: {
-    store,
-    clock: () => Date.now(),
-    random: (length) => new Uint8Array(randomBytes(length)),
-    region: 'us-east-1',
-    accountId: '000000000000',
-    defaultPolicy: accountDefaultKeyPolicy,
-    recipients: { trustedRoots, cache: createCertificateCache() },
-  },
-  tls: { certificatePem: state.tlsCertificatePem, keyPem: state.tlsKeyPem },
-  credentials: state,
-})
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
 const { port } = server.address() as AddressInfo
 const client = new KMSClient({
@@ -125,5 +108,5 @@ console.log(
 )
 client.destroy()
 await new Promise((resolve) => server.close(resolve))
-store.close()
+close()
 rmSync(directory, { recursive: true, force: true })
