@@ -18,7 +18,9 @@ import {
   type OpName,
   type SandboxMode,
 } from '../shared/protocol/ops.js'
+import type { KeyBroker } from './broker/key-broker.js'
 import type { EnclaveKeys } from './keys/enclave-keys.js'
+import type { KeyStore } from './keys/key-store.js'
 import { requestAttestation } from './nsm/nsm-calls.js'
 import type { Clock, Nsm } from './ports.js'
 
@@ -34,6 +36,9 @@ export interface EnclaveContext {
   /** From the measured configuration, never from the parent. */
   readonly trustedRoots: TrustedRoots
   readonly cache: CertificateCache
+  /** The key ring and broker keys, from KMS as measured code. */
+  readonly keyStore: KeyStore
+  readonly broker: KeyBroker
 }
 
 /** The enclave's implementation of every operation in `OPS`. */
@@ -74,6 +79,28 @@ export function createHandlers(context: EnclaveContext): OpHandlers {
           userData: verified.userData,
           nonce: verified.nonce,
         })
+      }),
+    'keys.load': (request) => context.keyStore.load(request),
+    'keys.rotate': ({ tenant, purpose }) => context.keyStore.rotate(tenant, purpose),
+    'keys.activate': ({ tenant, purpose, version }) =>
+      new Promise((resolve) => {
+        context.keyStore.activate(tenant, purpose, version)
+        resolve({})
+      }),
+    'keys.retire': ({ tenant, purpose, version }) =>
+      new Promise((resolve) => {
+        context.keyStore.retire(tenant, purpose, version)
+        resolve({})
+      }),
+    'keys.list': () => Promise.resolve(context.keyStore.list()),
+    'keys.create': ({ policy }) => context.broker.create(policy),
+    'keys.challenge': () =>
+      new Promise((resolve) => {
+        resolve(context.broker.challenge())
+      }),
+    'keys.release': (request) =>
+      new Promise((resolve) => {
+        resolve(context.broker.release(request))
       }),
   }
 }

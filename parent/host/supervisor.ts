@@ -1,6 +1,7 @@
 /** Keeps one enclave running: waits for ready, pings it, restarts it with backoff when it dies. */
 
-import { CloisterError } from '../../shared/errors/cloister-error.js'
+import { CloisterError, isCloisterError } from '../../shared/errors/cloister-error.js'
+import type { ErrorCode } from '../../shared/errors/catalog.js'
 import type { OpName, OpRequest, OpResponse } from '../../shared/protocol/ops.js'
 import type { EnclaveClient } from './enclave-client.js'
 
@@ -24,6 +25,8 @@ export interface SupervisorOptions {
   readonly maxBackoffMs?: number
   /** Told of every state change (for logs; carries no data). */
   readonly onStateChange?: (state: SupervisorState) => void
+  /** Told why a boot failed: a catalog code, or `ERR_ENCLAVE_INTERNAL` for anything else. */
+  readonly onBootFailure?: (code: ErrorCode) => void
 }
 
 export type SupervisorState = 'starting' | 'ready' | 'restarting' | 'stopped'
@@ -38,6 +41,8 @@ export interface Supervisor {
   readonly state: SupervisorState
   /** Enclaves booted after the first. */
   readonly restarts: number
+  /** Why the latest boot failed, until one succeeds: the status a parent reports. */
+  readonly lastBootFailure: ErrorCode | undefined
   /** Resolves the next time the enclave is ready (at once if it is). */
   whenReady(): Promise<void>
   /** Stops supervising and kills the enclave. */
@@ -66,6 +71,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
   let pingTimer: NodeJS.Timeout | undefined
   let restartTimer: NodeJS.Timeout | undefined
   let booted = 0
+  let lastBootFailure: ErrorCode | undefined
 
   const setState = (next: SupervisorState) => {
     state = next
@@ -87,10 +93,13 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
     let enclave: BootedEnclave
     try {
       enclave = await settings.boot()
-    } catch {
+    } catch (error) {
+      lastBootFailure = isCloisterError(error) ? error.code : 'ERR_ENCLAVE_INTERNAL'
+      settings.onBootFailure?.(lastBootFailure)
       scheduleBoot()
       return
     }
+    lastBootFailure = undefined
     if (state === 'stopped') {
       await enclave.stop()
       return
@@ -137,6 +146,9 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
     },
     get restarts() {
       return restarts
+    },
+    get lastBootFailure() {
+      return lastBootFailure
     },
     whenReady() {
       if (state === 'ready') return Promise.resolve()

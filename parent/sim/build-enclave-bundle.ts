@@ -35,6 +35,9 @@ export async function buildEnclaveBundle(root = findRepositoryRoot()): Promise<U
     bundle: true,
     platform: 'node',
     format: 'esm',
+    // ES module builds first: the AWS SDK's CommonJS builds `require` Node built-ins, which an
+    // ES module bundle cannot do.
+    mainFields: ['module', 'main'],
     target: 'node20',
     write: false,
     sourcemap: false,

@@ -11,6 +11,7 @@ import type { SandboxMode } from '../../shared/protocol/ops.js'
 import {
   NSM_CHANNEL,
   PARENT_CHANNEL,
+  RELAY_CHANNEL,
   type TransportAddress,
 } from '../../shared/protocol/transport-address.js'
 import {
@@ -71,13 +72,13 @@ const asUser = (uid: string) => [
   '--pdeathsig=KILL',
 ]
 /**
- * Closes every inherited descriptor but 0–5 before anything else runs: a descriptor the parent
+ * Closes every inherited descriptor but 0–6 before anything else runs: a descriptor the parent
  * left open (a file, a socket) would otherwise be a way out of the sandbox.
  */
 const CLOSE_OTHER_FDS = [
   'bash',
   '-c',
-  'for f in /proc/self/fd/*; do n=${f##*/}; if [ "$n" -gt 5 ]; then eval "exec $n>&-"; fi; done; exec "$@"',
+  'for f in /proc/self/fd/*; do n=${f##*/}; if [ "$n" -gt 6 ]; then eval "exec $n>&-"; fi; done; exec "$@"',
   'close-fds',
 ]
 const DEFAULT_LIBRARY_PATHS = ['/lib', '/lib64', '/usr/lib']
@@ -189,7 +190,7 @@ function hostArguments(options: LaunchOptions, hostBundlePath: string): string[]
   )
 }
 
-/** A running enclave process and its two channels' streams. */
+/** A running enclave process and its three channels' streams. */
 export interface LaunchedEnclave {
   /** The simulation's transport: a socketpair whose other end is the enclave's fd 3. */
   readonly address: TransportAddress
@@ -198,13 +199,15 @@ export interface LaunchedEnclave {
   readonly parentStream: Socket
   /** fd 4 in the enclave: the NSM device. */
   readonly nsmStream: Socket
+  /** fd 6 in the enclave: the relay for its TCP streams. */
+  readonly relayStream: Socket
   /** Resolves once the process has exited, or could not be started at all. */
   readonly exited: Promise<void>
 }
 
 /**
- * Spawns the enclave with two inherited AF_UNIX socketpairs (libuv makes one per `pipe` stdio
- * entry), on fds 3 and 4: no filesystem path exists for anyone to connect to. Under bubblewrap the
+ * Spawns the enclave with three inherited AF_UNIX socketpairs (libuv makes one per `pipe` stdio
+ * entry), on fds 3, 4 and 6: no filesystem path exists for anyone to connect to. Under bubblewrap the
  * measured bundle bytes flow through a pipe on fd 5 into a read-only file of the sandbox; the
  * other modes run a private copy written from the same bytes. The enclave's stdout and stderr are
  * discarded: on Nitro its console is only readable in debug mode.
@@ -214,7 +217,7 @@ export function launchEnclave(options: LaunchOptions): LaunchedEnclave {
   const copy = piped ? undefined : privateCopy(options.bundle)
   const { program, args } = sandboxCommand(options, copy?.bundlePath ?? '')
   const child = spawn(program, args, {
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', piped ? 'pipe' : 'ignore'],
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', piped ? 'pipe' : 'ignore', 'pipe'],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, // `env -i` then starts from nothing
   })
   const bundleStream = (child.stdio as readonly unknown[])[BUNDLE_FD] as Writable | null
@@ -239,6 +242,7 @@ export function launchEnclave(options: LaunchOptions): LaunchedEnclave {
     process: child,
     parentStream: child.stdio[PARENT_CHANNEL.fd] as Socket,
     nsmStream: child.stdio[NSM_CHANNEL.fd] as Socket,
+    relayStream: (child.stdio as readonly unknown[])[RELAY_CHANNEL.fd] as Socket,
     exited,
   }
 }

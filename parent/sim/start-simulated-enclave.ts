@@ -6,12 +6,17 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AWS_NITRO_ROOT_G1_PEM } from '../../shared/attestation/aws-nitro-root-g1.js'
 import { sha256Hex } from '../../shared/attestation/trusted-roots.js'
-import { encodeEnclaveConfiguration } from '../../shared/image/enclave-configuration.js'
+import {
+  encodeEnclaveConfiguration,
+  type KmsConfiguration,
+} from '../../shared/image/enclave-configuration.js'
 import { CloisterError } from '../../shared/errors/cloister-error.js'
 import { NSM_REQUEST_MAX_BYTES } from '../../shared/nsm/nsm-messages.js'
 import { createFramedChannel } from '../../shared/protocol/framed-channel.js'
+import { MAX_RELAY_FRAME_BYTES } from '../../shared/protocol/relay-messages.js'
 import type { SandboxMode } from '../../shared/protocol/ops.js'
 import { createEnclaveClient, type EnclaveClient } from '../host/enclave-client.js'
+import { serveRelay, type RelayEndpoint } from '../relay/serve-relay.js'
 import { buildEnclaveBundle } from './build-enclave-bundle.js'
 import { measureImage, type ImageMeasurements } from './enclave-image.js'
 import { launchEnclave } from './launch-enclave.js'
@@ -31,6 +36,10 @@ export interface SimulatedHostOptions {
   readonly debug?: boolean
   /** How long to wait for the enclave's `ready` event, in ms. */
   readonly readyTimeoutMs?: number
+  /** The KMS key and TLS trust of the enclave's key ring: part of the measured configuration. */
+  readonly kms?: KmsConfiguration
+  /** Where the relay may connect for the enclave (parent configuration, not measured). */
+  readonly relayAllowList?: readonly RelayEndpoint[]
 }
 
 /** An enclave that said it is ready. */
@@ -72,10 +81,11 @@ export interface PreparedImage {
 
 /**
  * Builds (or takes) the bundle, writes it under the state directory, makes the measured
- * configuration (trusted roots: AWS's and this host's; the sandbox mode) and measures the image.
+ * configuration (trusted roots: AWS's and this host's; the sandbox mode; the KMS key and its TLS
+ * trust anchors when given) and measures the image.
  */
 export async function prepareImage(
-  options: Pick<SimulatedHostOptions, 'stateDirectory' | 'sandbox' | 'bundle' | 'clock'>,
+  options: Pick<SimulatedHostOptions, 'stateDirectory' | 'sandbox' | 'bundle' | 'clock' | 'kms'>,
 ): Promise<PreparedImage> {
   const clock = options.clock ?? (() => Date.now())
   const pki = await openSimPki(join(options.stateDirectory, 'sim'), clock())
@@ -88,6 +98,7 @@ export async function prepareImage(
     version: 1,
     trustedRoots: [AWS_NITRO_ROOT_G1_PEM, pki.root.pem],
     sandbox: options.sandbox,
+    ...(options.kms === undefined ? {} : { kms: options.kms }),
   })
   const runtime = await readRuntime(process.execPath)
   const measurements = measureImage({ runtime, bundle, configuration })
@@ -141,8 +152,12 @@ export async function startSimulatedEnclave(
   // The NSM takes requests of at most 4 KiB (nsm-api NSM_REQUEST_MAX_SIZE), one at a time.
   serveNsm(createFramedChannel(launched.nsmStream, NSM_REQUEST_MAX_BYTES), nsm)
   const client = createEnclaveClient(createFramedChannel(launched.parentStream))
+  const relay = serveRelay(createFramedChannel(launched.relayStream, MAX_RELAY_FRAME_BYTES), {
+    allowList: options.relayAllowList ?? [],
+  })
   const stop = async () => {
     client.close()
+    relay.close()
     launched.process.kill('SIGKILL')
     await exited
   }

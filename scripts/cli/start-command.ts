@@ -1,9 +1,9 @@
 /** `cloister start`: boots the simulated Nitro host and a supervised, sandboxed enclave. */
 
 import { parseArgs } from 'node:util'
-import { startSupervisor } from '../../parent/host/supervisor.js'
+import { startLocalStack } from '../../parent/local/start-local-stack.js'
 import { hasBubblewrap } from '../../parent/sim/launch-enclave.js'
-import { startSimulatedEnclave } from '../../parent/sim/start-simulated-enclave.js'
+import { ERROR_CATALOG, type ErrorCode } from '../../shared/errors/catalog.js'
 import { toHex } from '../../shared/bytes/bytes.js'
 import type { SandboxMode } from '../../shared/protocol/ops.js'
 import type { CliIo } from './cli-io.js'
@@ -43,13 +43,26 @@ export async function runStart(args: readonly string[], io: CliIo, hasSandbox = 
     )
   }
   const stateDirectory = stateDirectoryOf(values.state)
-  const supervisor = startSupervisor({
-    boot: () => startSimulatedEnclave({ stateDirectory, sandbox }),
+  const report = (what: string) => (code: ErrorCode) => {
+    io.stderr(`enclave: ${what}: ${code}: ${ERROR_CATALOG[code].message}\n`)
+  }
+  const stack = await startLocalStack({
+    stateDirectory,
+    sandbox,
     onStateChange: (state) => {
       io.stderr(`enclave: ${state}\n`)
     },
+    onBootFailure: report('not ready'),
+    onAuditRefused: report('audit record refused'),
   })
+  const { supervisor } = stack
+  io.stderr(
+    `local KMS on https://localhost:${String(stack.kmsPort)}; enclave key ${stack.keyArn}` +
+      (stack.policyUpdated ? ' (key policy pinned to the new measurements)' : '') +
+      '\n',
+  )
   await supervisor.whenReady()
+  const { ring } = await supervisor.call('keys.list', {})
   const description = await supervisor.call('describe', {})
   io.stdout(
     [
@@ -58,11 +71,12 @@ export async function runStart(args: readonly string[], io: CliIo, hasSandbox = 
       ...[...description.pcrs].map(
         ([index, value]) => `  PCR${String(index)}      ${toHex(value)}`,
       ),
+      `  keys      ${String(ring.length)} versions loaded through attested KMS`,
       `  state     ${stateDirectory}`,
       '',
     ].join('\n'),
   )
   await io.waitForShutdown()
-  await supervisor.stop()
+  await stack.stop()
   return 0
 }

@@ -227,6 +227,83 @@ export const ERROR_CATALOG = {
     message: 'The account ID or principal ARN for the key policy is not valid.',
   },
 
+  // The relay: TCP streams the parent carries for the enclave's own TLS (docs/protocol.md).
+  ERR_RELAY_ENDPOINT_DENIED: {
+    status: 403,
+    message: 'The endpoint is not on the relay allow-list.',
+  },
+  ERR_RELAY_CONNECT_FAILED: { status: 502, message: 'The relay could not reach the endpoint.' },
+  ERR_RELAY_STREAM_LIMIT: {
+    status: 503,
+    message: 'The relay already carries as many streams as it allows.',
+  },
+  ERR_RELAY_CLOSED: {
+    status: 502,
+    message: 'The relayed stream closed before the exchange finished.',
+  },
+
+  // KMS as the enclave sees it: its own TLS, through the relay, as measured code.
+  ERR_KMS_NOT_CONFIGURED: {
+    status: 503,
+    message: 'The enclave has no KMS key in its measured configuration, or no credentials yet.',
+  },
+  ERR_KMS_UNREACHABLE: {
+    status: 503,
+    message: 'KMS could not be reached over a TLS connection the enclave verified.',
+  },
+  ERR_KMS_RESPONSE_INVALID: {
+    status: 502,
+    message: 'KMS answered with a response the enclave does not accept.',
+  },
+  ERR_KMS_REQUEST_FAILED: { status: 502, message: 'KMS refused the request.' },
+
+  // The enclave's key ring: data keys per tenant and purpose, wrapped by KMS.
+  ERR_KEYS_NOT_LOADED: { status: 503, message: 'The key ring is not loaded yet.' },
+  ERR_KEYS_CONTEXT_MISMATCH: {
+    status: 400,
+    message: 'A wrapped key does not belong where it is stored (tenant, purpose, version or key).',
+  },
+  ERR_KEYS_UNKNOWN: { status: 404, message: 'No such key or key version.' },
+  ERR_KEYS_VERSION_CONFLICT: {
+    status: 409,
+    message: 'The key version conflicts with the versions the key ring holds.',
+  },
+  ERR_KEYS_LIMIT: { status: 409, message: 'The key ring holds as many keys as it allows.' },
+
+  // The key broker: releasing KMS-wrapped keys to attested, measured code.
+  ERR_RELEASE_POLICY_INVALID: { status: 400, message: 'The release policy is not valid.' },
+  ERR_RELEASE_NONCE_REQUIRED: {
+    status: 403,
+    message: 'The key is released only against a nonce from keys.challenge.',
+  },
+  ERR_RELEASE_NONCE_UNKNOWN: {
+    status: 403,
+    message: 'The nonce was not issued by this enclave, or it has expired.',
+  },
+  ERR_RELEASE_NONCE_REUSED: { status: 403, message: 'The nonce has already been used.' },
+  ERR_RELEASE_CHALLENGE_LIMIT: {
+    status: 503,
+    message: 'Too many challenges are outstanding; try again shortly.',
+  },
+  ERR_RELEASE_SIGNER_MISMATCH: {
+    status: 403,
+    message: 'The image signer (PCR8) is not the one the release policy requires.',
+  },
+  ERR_RELEASE_PUBLIC_KEY_MISSING: {
+    status: 403,
+    message: 'The attestation document carries no public key to release the key to.',
+  },
+  ERR_RELEASE_PUBLIC_KEY_UNSUPPORTED: {
+    status: 400,
+    message: 'The public key is not an RSA (2048 bits or more) or P-256/P-384/P-521 key.',
+  },
+
+  // JOSE (RFC 7516/7518) as the enclave writes it.
+  ERR_JWE_UNSUPPORTED_KEY: {
+    status: 400,
+    message: 'The recipient key is not an EC key on P-256, P-384 or P-521.',
+  },
+
   // Command-line use.
   ERR_CLI_USAGE: { status: 400, message: 'The command line is not valid; see --help.' },
   ERR_CLI_INPUT: { status: 400, message: 'The input file cannot be read.' },

@@ -10,7 +10,9 @@ import {
   readBody,
   textField,
   toCbor,
+  tryReadBody,
   uintField,
+  type FieldReader,
 } from '../protocol/body-fields.js'
 import { SANDBOX_MODES, type SandboxMode } from '../protocol/ops.js'
 
@@ -24,17 +26,57 @@ export interface EnclaveConfiguration {
   readonly trustedRoots: readonly string[]
   /** How the host isolates the enclave; part of the measurement, so `none` has its own PCR0. */
   readonly sandbox: SandboxMode
+  /** The KMS key the enclave's own keys are wrapped under, and how to reach KMS; none: no key ring. */
+  readonly kms?: KmsConfiguration
+}
+
+/**
+ * Where the enclave's keys come from. Measured, so the parent can neither point the enclave at a
+ * KMS key of its own (whose data keys it could read) nor at a TLS server of its choosing.
+ */
+export interface KmsConfiguration {
+  /** The key every KMS call names and every answer must come from (`arn:aws:kms:…:key/…`). */
+  readonly keyArn: string
+  readonly region: string
+  /** The name KMS's TLS certificate must carry, and the host the relay is asked to reach. */
+  readonly serverName: string
+  /** PEM roots for KMS's TLS certificate: the only ones the enclave accepts. */
+  readonly trustAnchors: readonly string[]
 }
 
 const MAX_CONFIGURATION_BYTES = 64 * 1024
 const MAX_ROOTS = 8
 const MAX_PEM_LENGTH = 8192
 
+const MAX_ARN_LENGTH = 2048 // AWS ARNs are at most 2048 characters
+const MAX_NAME_LENGTH = 253 // a DNS name (RFC 1035 §2.3.4)
+
+const kmsField: FieldReader<KmsConfiguration> = (value) => {
+  if (!isCborMap(value)) return undefined
+  return tryReadBody(value, {
+    required: {
+      keyArn: textField(MAX_ARN_LENGTH),
+      region: textField(64),
+      serverName: textField(MAX_NAME_LENGTH),
+      trustAnchors: listField(textField(MAX_PEM_LENGTH), MAX_ROOTS),
+    },
+  }) as KmsConfiguration | undefined
+}
+
 /** The configuration's bytes (canonical: fixed key order). */
 export function encodeEnclaveConfiguration(configuration: EnclaveConfiguration): Uint8Array {
   // Fields are written in this order whatever the object's own order, and nothing else is written.
-  const { version, trustedRoots, sandbox } = configuration
-  return encodeCbor(toCbor({ version, trustedRoots, sandbox }))
+  const { version, trustedRoots, sandbox, kms } = configuration
+  const kmsFields =
+    kms === undefined
+      ? undefined
+      : {
+          keyArn: kms.keyArn,
+          region: kms.region,
+          serverName: kms.serverName,
+          trustAnchors: kms.trustAnchors,
+        }
+  return encodeCbor(toCbor({ version, trustedRoots, sandbox, kms: kmsFields }))
 }
 
 /**
@@ -58,6 +100,7 @@ export function decodeEnclaveConfiguration(bytes: Uint8Array): EnclaveConfigurat
         trustedRoots: listField(textField(MAX_PEM_LENGTH), MAX_ROOTS),
         sandbox: choiceField(SANDBOX_MODES),
       },
+      optional: { kms: kmsField },
     },
     'ERR_CONFIGURATION_INVALID',
   )

@@ -22,6 +22,16 @@ import {
   type FieldType,
 } from './body-fields.js'
 
+import {
+  BROKER_KEY_ID_PATTERN,
+  KEY_PURPOSES,
+  KEY_STATES,
+  MAX_BROKER_KEYS,
+  MAX_KEY_VERSION,
+  MAX_RING_KEYS,
+  TENANT_PATTERN,
+} from '../keys/key-names.js'
+
 /** Bumped on any incompatible change to an operation. */
 export const PROTOCOL_VERSION = 1
 
@@ -48,6 +58,80 @@ const policyField: FieldReader<AttestationPolicy> = (value) => {
   })
   return fields as AttestationPolicy | undefined
 }
+
+/** A map with exactly the fields of `spec`. */
+const mapField =
+  <T>(spec: BodySpec): FieldReader<T> =>
+  (value) =>
+    value instanceof Map ? (tryReadBody(value as CborMap, spec) as T | undefined) : undefined
+
+const tenantField: FieldReader<string> = (value) =>
+  typeof value === 'string' && TENANT_PATTERN.test(value) ? value : undefined
+const purposeField = choiceField(KEY_PURPOSES)
+const versionField: FieldReader<number> = (value) =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_KEY_VERSION
+    ? value
+    : undefined
+const brokerKeyIdField: FieldReader<string> = (value) =>
+  typeof value === 'string' && BROKER_KEY_ID_PATTERN.test(value) ? value : undefined
+const portField: FieldReader<number> = (value) =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65_535
+    ? value
+    : undefined
+
+/** KMS ciphertext blobs: AWS's are about 180 bytes for a data key; 6 KiB is KMS's own limit. */
+const MAX_CIPHERTEXT_BLOB_BYTES = 6144
+/** An encoded release policy: 16 sets of all 32 PCRs take about 25 KiB, so 32 KiB holds any. */
+export const MAX_RELEASE_POLICY_BYTES = 32 * 1024
+/** A released key's envelope: CMS or JWE around 32 bytes is well under 2 KiB. */
+const MAX_ENVELOPE_BYTES = 16 * 1024
+
+const keyNameSpec = {
+  required: { tenant: tenantField, purpose: purposeField, version: versionField },
+} as const satisfies BodySpec
+
+const kmsAccessField = mapField<{
+  port: number
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken?: string
+}>({
+  required: { port: portField, accessKeyId: textField(128), secretAccessKey: textField(128) },
+  optional: { sessionToken: textField(4096) },
+})
+
+const ringEntryField = mapField<{
+  tenant: string
+  purpose: (typeof KEY_PURPOSES)[number]
+  version: number
+  state: 'active' | 'readable'
+  ciphertextBlob: Uint8Array
+}>({
+  required: {
+    ...keyNameSpec.required,
+    state: choiceField(['active', 'readable'] as const),
+    ciphertextBlob: bytesField(MAX_CIPHERTEXT_BLOB_BYTES),
+  },
+})
+
+const brokerEntryField = mapField<{
+  keyId: string
+  policy: Uint8Array
+  ciphertextBlob: Uint8Array
+}>({
+  required: {
+    keyId: brokerKeyIdField,
+    policy: bytesField(MAX_RELEASE_POLICY_BYTES),
+    ciphertextBlob: bytesField(MAX_CIPHERTEXT_BLOB_BYTES),
+  },
+})
+
+const keyInfoField = mapField<{
+  tenant: string
+  purpose: (typeof KEY_PURPOSES)[number]
+  version: number
+  state: (typeof KEY_STATES)[number]
+}>({ required: { ...keyNameSpec.required, state: choiceField(KEY_STATES) } })
 
 /**
  * Every operation: its request and response bodies. Adding one here without a handler in the
@@ -87,6 +171,68 @@ export const OPS = {
         publicKey: nullable(bytesField(MAX_OPTIONAL_FIELD_BYTES)),
         userData: nullable(bytesField(MAX_OPTIONAL_FIELD_BYTES)),
         nonce: nullable(bytesField(MAX_OPTIONAL_FIELD_BYTES)),
+      },
+    },
+  },
+  /**
+   * Loads the key ring and the broker keys from the blobs the parent stores, each opened by an
+   * attested KMS Decrypt over the enclave's own TLS; all or nothing. `kms` is how to reach KMS
+   * (the relay port) and the credentials to sign with.
+   */
+  'keys.load': {
+    request: {
+      required: {
+        kms: kmsAccessField,
+        ring: listField(ringEntryField, MAX_RING_KEYS),
+        broker: listField(brokerEntryField, MAX_BROKER_KEYS),
+      },
+    },
+    response: { required: { loaded: uintField } },
+  },
+  /** A new pending version of a tenant's key for `purpose` (attested GenerateDataKey). */
+  'keys.rotate': {
+    request: { required: { tenant: tenantField, purpose: purposeField } },
+    response: {
+      required: { version: versionField, ciphertextBlob: bytesField(MAX_CIPHERTEXT_BLOB_BYTES) },
+    },
+  },
+  /** Makes a pending version active once the parent has stored its blob durably. */
+  'keys.activate': { request: keyNameSpec, response: { required: {} } },
+  /** Forgets a readable or pending version and wipes its bytes. */
+  'keys.retire': { request: keyNameSpec, response: { required: {} } },
+  /** What the key ring and the broker hold, without key bytes. */
+  'keys.list': {
+    request: { required: {} },
+    response: {
+      required: {
+        loaded: boolField,
+        ring: listField(keyInfoField, MAX_RING_KEYS),
+        broker: listField(brokerKeyIdField, MAX_BROKER_KEYS),
+      },
+    },
+  },
+  /** A new broker key with its release policy (encoded as release-policy.ts says). */
+  'keys.create': {
+    request: { required: { policy: bytesField(MAX_RELEASE_POLICY_BYTES) } },
+    response: {
+      required: { keyId: brokerKeyIdField, ciphertextBlob: bytesField(MAX_CIPHERTEXT_BLOB_BYTES) },
+    },
+  },
+  /** A single-use nonce for `keys.release`, valid until `expiresAt` (ms since the epoch). */
+  'keys.challenge': {
+    request: { required: {} },
+    response: { required: { nonce: bytesField(MAX_NONCE_BYTES), expiresAt: uintField } },
+  },
+  /** A broker key encrypted to the public key of an attested requester that its policy admits. */
+  'keys.release': {
+    request: {
+      required: { keyId: brokerKeyIdField, document: bytesField(MAX_ATTESTATION_BYTES) },
+      optional: { nonce: bytesField(MAX_NONCE_BYTES) },
+    },
+    response: {
+      required: {
+        format: choiceField(['cms', 'jwe'] as const),
+        envelope: bytesField(MAX_ENVELOPE_BYTES),
       },
     },
   },

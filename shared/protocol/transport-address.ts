@@ -14,3 +14,8 @@ export type TransportAddress =
 export const PARENT_CHANNEL = { kind: 'socketpair', fd: 3 } as const satisfies TransportAddress
 /** fd 4 of the enclave: the simulated NSM device (on Nitro, /dev/nsm instead). */
 export const NSM_CHANNEL = { kind: 'socketpair', fd: 4 } as const satisfies TransportAddress
+/**
+ * fd 6 of the enclave: the relay, TCP streams the parent carries for the enclave's own TLS (on
+ * Nitro, a vsock port served by a `vsock-proxy`-like relay on the parent).
+ */
+export const RELAY_CHANNEL = { kind: 'socketpair', fd: 6 } as const satisfies TransportAddress

@@ -23,6 +23,7 @@ import { CloisterError } from '../../shared/errors/cloister-error.js'
 import { decodeReply, encodeReply, encodeRequest } from '../../shared/protocol/envelope.js'
 import { encodeBody, type OpHandlers } from '../../shared/protocol/ops.js'
 import { pcrOf } from '../fakes/test-pki.js'
+import { unloadedKeyServices } from '../fakes/unloaded-key-services.js'
 import { exactCode } from '../helpers/exact-code.js'
 import { hexBytes } from '../helpers/hex-bytes.js'
 import { nitroManifest, vectorBytes } from '../helpers/shared-vectors.js'
@@ -70,6 +71,7 @@ function contextWith(overrides: Partial<EnclaveContext> = {}): EnclaveContext {
     // The simulated host's root, and the AWS root so that real documents reach the date check.
     trustedRoots: trustRootCertificates([pki.root.pem, AWS_NITRO_ROOT_G1_PEM]),
     cache: createCertificateCache(),
+    ...unloadedKeyServices(),
     ...overrides,
   }
 }

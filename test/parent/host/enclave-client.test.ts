@@ -33,6 +33,7 @@ import {
   type Channel,
 } from '../../../shared/protocol/framed-channel.js'
 import { createChannelPair } from '../../fakes/channel-pair.js'
+import { unloadedKeyServices } from '../../fakes/unloaded-key-services.js'
 import { exactCode } from '../../helpers/exact-code.js'
 
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0)
@@ -106,6 +107,7 @@ t.test('typed calls against the real enclave handlers', async (t) => {
     pcrs,
     trustedRoots: trustRootCertificates([pki.root.pem]),
     cache: createCertificateCache(),
+    ...unloadedKeyServices(),
   })
   const [parent, enclave] = createChannelPair()
   enclave.onMessage((frame) => {

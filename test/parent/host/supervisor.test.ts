@@ -73,17 +73,26 @@ function fakeEnclave(ping: () => Promise<{ now: number }>): BootedEnclave & { st
 
 t.test('a failed boot is retried after a growing backoff', async (t) => {
   let attempts = 0
+  const failures: string[] = []
+  const states: (string | undefined)[] = []
   const supervisor = startSupervisor({
     boot: () => {
       attempts += 1
-      if (attempts < 3) return Promise.reject(new Error('boot failed'))
+      // The first boot starts inside startSupervisor, before `supervisor` is assigned.
+      if (attempts > 1) states.push(supervisor.lastBootFailure)
+      if (attempts === 1) return Promise.reject(new Error('boot failed'))
+      if (attempts === 2) return Promise.reject(new CloisterError('ERR_KMS_ACCESS_DENIED'))
       return Promise.resolve(fakeEnclave(() => Promise.resolve({ now: 1 })))
     },
     initialBackoffMs: 5,
     maxBackoffMs: 8,
+    onBootFailure: (code) => failures.push(code),
   })
   await supervisor.whenReady()
   t.equal(attempts, 3)
+  t.strictSame(failures, ['ERR_ENCLAVE_INTERNAL', 'ERR_KMS_ACCESS_DENIED'])
+  t.strictSame(states, ['ERR_ENCLAVE_INTERNAL', 'ERR_KMS_ACCESS_DENIED'])
+  t.equal(supervisor.lastBootFailure, undefined, 'a successful boot clears the failure')
   t.equal(supervisor.restarts, 0, 'failed boots are not restarts')
   await supervisor.stop()
 })

@@ -16,7 +16,7 @@ const CLEAN_ENV = ['-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin']
 const CLOSE_FDS = [
   'bash',
   '-c',
-  'for f in /proc/self/fd/*; do n=${f##*/}; if [ "$n" -gt 5 ]; then eval "exec $n>&-"; fi; done; exec "$@"',
+  'for f in /proc/self/fd/*; do n=${f##*/}; if [ "$n" -gt 6 ]; then eval "exec $n>&-"; fi; done; exec "$@"',
   'close-fds',
 ]
 const asUser = (uid: string) => [

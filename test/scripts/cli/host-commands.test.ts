@@ -3,7 +3,12 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { DisableKeyCommand, EnableKeyCommand } from '@aws-sdk/client-kms'
 import t from 'tap'
+import { ensureEnclaveKey } from '../../../parent/keys/pin-enclave-key.js'
+import { createLocalKmsClient } from '../../../parent/kms/local-kms-client.js'
+import { openLocalKms } from '../../../parent/kms/open-local-kms.js'
 import { runCli } from '../../../scripts/cli/run-cli.js'
 import { runStart } from '../../../scripts/cli/start-command.js'
 import { buildEnclaveBundle } from '../../../parent/sim/build-enclave-bundle.js'
@@ -119,6 +124,8 @@ t.test('start boots a supervised enclave, reports it, and stops on shutdown', as
   )
   t.match(io.out(), /\n {2}PCR0 {6}[0-9a-f]{96}\n/)
   t.match(io.err(), /enclave: ready\nenclave: stopped\n/)
+  t.match(io.err(), /key policy pinned to the new measurements/)
+  t.match(io.out(), /\n {2}keys {6}4 versions loaded through attested KMS\n/)
   const fallback = createRecordingIo({ now: NOW })
   t.equal(await runStart(['--state', directory], fallback, () => false), 0)
   t.match(fallback.err(), /^WARNING: bubblewrap is not installed/)
@@ -128,3 +135,31 @@ t.test('start boots a supervised enclave, reports it, and stops on shutdown', as
   t.match(none.err(), /^WARNING: --no-sandbox: the enclave runs WITHOUT ANY ISOLATION/)
   t.match(none.out(), /\n {2}sandbox {3}none\n/)
 })
+
+t.test(
+  'start reports why the enclave is not ready, and becomes ready once KMS allows it',
+  async (t) => {
+    const directory = state()
+    t.equal(await runStart(['--state', directory], createRecordingIo({ now: NOW })), 0)
+    // Disable the enclave's key: KMS now refuses every call the enclave makes.
+    const local = await openLocalKms(directory, () => Date.now())
+    await new Promise<void>((resolve) => local.server.listen(0, '127.0.0.1', resolve))
+    const admin = createLocalKmsClient(local.state, (local.server.address() as AddressInfo).port)
+    const keyArn = await ensureEnclaveKey(admin)
+    await admin.send(new DisableKeyCommand({ KeyId: keyArn }))
+    const io = createRecordingIo({ now: NOW })
+    const started = runStart(['--state', directory], io)
+    while (!io.err().includes('not ready')) await new Promise((resolve) => setTimeout(resolve, 50))
+    t.match(io.err(), /enclave: not ready: ERR_KMS_REQUEST_FAILED: KMS refused the request\.\n/)
+    await admin.send(new EnableKeyCommand({ KeyId: keyArn }))
+    t.equal(await started, 0)
+    t.match(io.out(), /\n {2}keys {6}4 versions loaded through attested KMS\n/)
+    admin.destroy()
+    await new Promise<void>((resolve) => {
+      local.server.close(() => {
+        resolve()
+      })
+    })
+    local.close()
+  },
+)

@@ -92,7 +92,20 @@ t.test('the protocol facts', (t) => {
   t.equal(PROTOCOL_VERSION, 1)
   t.same(SANDBOX_MODES, ['bubblewrap', 'unshare', 'none'])
   t.equal(MAX_NONCE_BYTES, 64)
-  t.same(Object.keys(OPS), ['ping', 'describe', 'attest', 'verifyAttestation'])
+  t.same(Object.keys(OPS), [
+    'ping',
+    'describe',
+    'attest',
+    'verifyAttestation',
+    'keys.load',
+    'keys.rotate',
+    'keys.activate',
+    'keys.retire',
+    'keys.list',
+    'keys.create',
+    'keys.challenge',
+    'keys.release',
+  ])
   t.end()
 })
 
