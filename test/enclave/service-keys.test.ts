@@ -98,5 +98,19 @@ t.test('keys.load refuses ports outside 1–65535 in the codec', (t) => {
       String(port),
     )
   }
+  const refused: [OpName, object][] = [
+    ['keys.load', { kms: 'not a map', ring: [], broker: [] }],
+    ['keys.rotate', { tenant: 'Not-A-Label', purpose: 'vault' }],
+    ['keys.rotate', { tenant: 7, purpose: 'vault' }],
+    ['keys.activate', { tenant: 'acme', purpose: 'vault', version: 0 }],
+    ['keys.activate', { tenant: 'acme', purpose: 'vault', version: 'one' }],
+    ['keys.release', { keyId: 'bk-short', document: Uint8Array.of(1) }],
+    ['keys.release', { keyId: 5, document: Uint8Array.of(1) }],
+  ]
+  for (const [op, body] of refused) {
+    t.throws(() => decodeOpRequest(op, encodeBody(body)), {
+      code: exactCode('ERR_PROTOCOL_BAD_REQUEST'),
+    })
+  }
   t.end()
 })
