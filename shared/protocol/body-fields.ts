@@ -87,6 +87,12 @@ export const choiceField =
 export const uintField: FieldReader<number> = (value) =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined
 
+/** A TCP port, 1 to 65535. */
+export const portField: FieldReader<number> = (value) =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65_535
+    ? value
+    : undefined
+
 /** A boolean. */
 export const boolField: FieldReader<boolean> = (value) =>
   typeof value === 'boolean' ? value : undefined

@@ -12,6 +12,7 @@ import {
   listField,
   nullable,
   pcrMapField,
+  portField,
   readBody,
   textField,
   toCbor,
@@ -74,10 +75,6 @@ const versionField: FieldReader<number> = (value) =>
     : undefined
 const brokerKeyIdField: FieldReader<string> = (value) =>
   typeof value === 'string' && BROKER_KEY_ID_PATTERN.test(value) ? value : undefined
-const portField: FieldReader<number> = (value) =>
-  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65_535
-    ? value
-    : undefined
 
 /** KMS ciphertext blobs: AWS's are about 180 bytes for a data key; 6 KiB is KMS's own limit. */
 const MAX_CIPHERTEXT_BLOB_BYTES = 6144

@@ -8,6 +8,7 @@ import { CloisterError } from '../errors/cloister-error.js'
 import {
   bytesField,
   choiceField,
+  portField,
   readBody,
   textField,
   toCbor,
@@ -40,10 +41,6 @@ const MAX_STREAM_ID = 0xffff_ffff
 
 const streamField: FieldReader<number> = (value) =>
   typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_STREAM_ID
-    ? value
-    : undefined
-const portField: FieldReader<number> = (value) =>
-  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65_535
     ? value
     : undefined
 const codeField: FieldReader<ErrorCode> = (value) =>
